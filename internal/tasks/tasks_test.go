@@ -1,0 +1,71 @@
+package tasks
+
+import (
+	"errors"
+	"os"
+	"testing"
+	"testing/fstest"
+)
+
+func TestParseStat(t *testing.T) {
+	tests := []struct {
+		name      string
+		in        string
+		wantState byte
+		wantStart uint64
+		wantErr   bool
+	}{
+		{"plain", "42 (sh) S 1 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 12345 1000 100 18446744073709551615", 'S', 12345, false},
+		{"comm with spaces and parens", "7 (a) b) (c) R 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 99 0 0", 'R', 99, false},
+		{"truncated", "7 (x) D 1", 'D', 0, true},
+		{"garbage", "nonsense", 0, 0, true},
+		{"negative starttime", "7 (x) R 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 -5 0 0", 'R', 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, err := ParseState([]byte(tt.in))
+			if err == nil && st != tt.wantState {
+				t.Errorf("state = %c, want %c", st, tt.wantState)
+			}
+			start, err := ParseStartTime([]byte(tt.in))
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
+			}
+			if err != nil && !errors.Is(err, ErrParse) {
+				t.Errorf("error %v is not ErrParse", err)
+			}
+			if start != tt.wantStart {
+				t.Errorf("start = %d, want %d", start, tt.wantStart)
+			}
+		})
+	}
+}
+
+func TestScan(t *testing.T) {
+	stat := func(state string) *fstest.MapFile {
+		return &fstest.MapFile{Data: []byte("1 (x) " + state + " 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 5 0 0\n")}
+	}
+	status := func(nspid string, v, nv string) *fstest.MapFile {
+		return &fstest.MapFile{Data: []byte("Name:\tx\nNSpid:\t" + nspid + "\nvoluntary_ctxt_switches:\t" + v + "\nnonvoluntary_ctxt_switches:\t" + nv + "\n")}
+	}
+	fsys := fstest.MapFS{
+		"100/stat": stat("R"), "100/status": status("100\t1", "3", "4"),
+		"101/stat": stat("D"), "101/status": status("101\t2", "1", "0"),
+		"102/stat": stat("S"), "102/status": status("102\t7", "0", "0"),
+	}
+	got := Scan(fsys, []int{100, 102, 999}, []int{100, 101, 102, 998})
+	want := Summary{Running: 1, Blocked: 1, Threads: 3, LastPID: 7, CtxtSwitches: 8}
+	if got != want {
+		t.Errorf("Scan = %+v, want %+v", got, want)
+	}
+}
+
+func TestStartTimeSelf(t *testing.T) {
+	ns, err := StartTime(os.DirFS("/proc"), os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ns == 0 {
+		t.Error("start time of this process is 0")
+	}
+}
