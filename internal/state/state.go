@@ -1,0 +1,158 @@
+// Package state lays out procview's state root: one directory per container
+// holding its view files, its metadata and its accounting floors. The state
+// root lives on tmpfs (default /run/procview), so it survives daemon restarts
+// but not reboots, and a restarted daemon re-adopts every container from it.
+//
+//	<root>/procviewd.lock        flock held by the running daemon
+//	<root>/procviewd.pid
+//	<root>/containers/<key>/meta.json
+//	<root>/containers/<key>/acct.json
+//	<root>/containers/<key>/views/{meminfo,...,pressure/cpu,online}
+package state
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"time"
+
+	"github.com/procview/procview/internal/cgroupstats"
+	"github.com/procview/procview/internal/cputime"
+	"github.com/procview/procview/internal/loadavg"
+	"github.com/procview/procview/internal/tasks"
+)
+
+// Root is a state root directory.
+type Root string
+
+// Containers is the directory holding one directory per container.
+func (r Root) Containers() string { return filepath.Join(string(r), "containers") }
+
+// Dir is the directory of the container with the given key.
+func (r Root) Dir(key string) string { return filepath.Join(r.Containers(), key) }
+
+// ViewsDir holds the container's view files.
+func (r Root) ViewsDir(key string) string { return filepath.Join(r.Dir(key), "views") }
+
+// LockFile is the daemon's lock.
+func (r Root) LockFile() string { return filepath.Join(string(r), "procviewd.lock") }
+
+// PidFile holds the daemon's pid.
+func (r Root) PidFile() string { return filepath.Join(string(r), "procviewd.pid") }
+
+var safeID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
+
+// Key turns a container id into a directory name. Ids that are not plain
+// names ('/', "..", very long, odd bytes) are hashed so no id can escape
+// the state root.
+func Key(id string) string {
+	if safeID.MatchString(id) && id != "." && id != ".." {
+		return id
+	}
+	sum := sha256.Sum256([]byte(id))
+	return "h-" + hex.EncodeToString(sum[:16])
+}
+
+// Meta describes one registered container.
+type Meta struct {
+	ID       string               `json:"id"`
+	Pid      int                  `json:"pid"`
+	Bundle   string               `json:"bundle,omitempty"`
+	Rootfs   string               `json:"rootfs,omitempty"`
+	Location cgroupstats.Location `json:"location"`
+	// StartNs is the container init's start in CLOCK_BOOTTIME nanoseconds.
+	StartNs uint64    `json:"start_ns"`
+	CPUView string    `json:"cpu_view"`
+	Views   []string  `json:"views"`
+	Created time.Time `json:"created"`
+}
+
+// Acct is the per-container history that keeps counters monotonic.
+type Acct struct {
+	CPU   cputime.State `json:"cpu"`
+	Load  loadavg.State `json:"load"`
+	Tasks tasks.Summary `json:"tasks"`
+}
+
+// WriteMeta stores m in dir (temp file + rename: these files are not bind-mounted).
+func WriteMeta(dir string, m *Meta) error { return writeJSON(filepath.Join(dir, "meta.json"), m) }
+
+// ReadMeta loads dir/meta.json.
+func ReadMeta(dir string) (*Meta, error) {
+	var m Meta
+	if err := readJSON(filepath.Join(dir, "meta.json"), &m); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// WriteAcct stores a in dir.
+func WriteAcct(dir string, a *Acct) error { return writeJSON(filepath.Join(dir, "acct.json"), a) }
+
+// ReadAcct loads dir/acct.json; a missing file gives a zero Acct.
+func ReadAcct(dir string) (*Acct, error) {
+	var a Acct
+	err := readJSON(filepath.Join(dir, "acct.json"), &a)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &a, nil
+	}
+	return &a, err
+}
+
+// List returns the keys of registered containers.
+func (r Root) List() ([]string, error) {
+	ents, err := os.ReadDir(r.Containers())
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list containers: %w", err)
+	}
+	keys := make([]string, 0, len(ents))
+	for _, e := range ents {
+		if e.IsDir() && e.Name()[0] != '.' {
+			keys = append(keys, e.Name())
+		}
+	}
+	return keys, nil
+}
+
+// Remove deletes a container's state.
+func (r Root) Remove(key string) error {
+	if err := os.RemoveAll(r.Dir(key)); err != nil {
+		return fmt.Errorf("remove state of %s: %w", key, err)
+	}
+	return nil
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", path, err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return fmt.Errorf("write %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("rename %s: %w", tmp, err)
+	}
+	return nil
+}
+
+func readJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("decode %s: %w", path, err)
+	}
+	return nil
+}
