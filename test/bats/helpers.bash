@@ -1,0 +1,369 @@
+# helpers.bash: shared setup for procview's end-to-end bats tests.
+#
+# Every test file gets a private work directory ($PV_WORK, on a real disk so
+# direct I/O reaches a block device), a private state root ($PV_STATE, on
+# /run), a private runc root ($PV_RUNC_ROOT) and a config file
+# ($PROCVIEW_CONFIG). Containers get unique ids and cgroups under
+# /procview-test-bats/<id>; teardown removes every container, procviewd and
+# cgroup the file made, and nothing else.
+#
+# Usage in a .bats file:
+#   load helpers
+#   setup_file()    { pv_setup_file; }
+#   teardown_file() { pv_teardown_file; }
+#   setup()         { pv_setup; }
+#   teardown()      { pv_teardown; }
+
+PV_REPO=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+PV_BIN=${PROCVIEW_BIN:-$PV_REPO/bin}
+PV_WRAPPER=$PV_BIN/procview-runc
+PV_HOOK=$PV_BIN/procview-hook
+PV_DAEMON=$PV_BIN/procviewd
+PV_CLI=$PV_BIN/procview
+RUNC=${RUNC:-runc}
+# Parent of every cgroup the tests create, in every hierarchy.
+PV_CGROUP_PARENT=procview-test-bats
+
+# The limits every bundle gets; expected values are derived from these.
+PV_MEM_LIMIT=268435456
+PV_CPU_QUOTA=50000
+PV_CPU_PERIOD=100000
+
+# Files under /proc (and /sys) that procview provides.
+PV_VIEW_PATHS=(
+	/proc/meminfo /proc/cpuinfo /proc/stat /proc/uptime /proc/loadavg
+	/proc/diskstats /proc/swaps /proc/vmstat
+	/proc/pressure/cpu /proc/pressure/memory /proc/pressure/io
+	/sys/devices/system/cpu/online
+)
+
+# requires WHAT...: skip the test unless each requirement holds.
+# root, runc, crun, podman, jq, python3, debootstrap (any command name),
+# binaries (bin/procview-{runc,hook}, procviewd built), cgroupv1, cgroupv2,
+# psi (host has /proc/pressure).
+requires() {
+	local r
+	for r in "$@"; do
+		case $r in
+		root)
+			[ "$(id -u)" -eq 0 ] || skip "needs root"
+			;;
+		binaries)
+			local b
+			for b in "$PV_WRAPPER" "$PV_HOOK" "$PV_DAEMON"; do
+				[ -x "$b" ] || skip "needs $b (run make build)"
+			done
+			;;
+		cli)
+			[ -x "$PV_CLI" ] || skip "needs $PV_CLI (run make build)"
+			;;
+		cgroupv1)
+			[ -d /sys/fs/cgroup/memory ] || skip "needs cgroup v1 memory controller"
+			;;
+		cgroupv2)
+			[ -f /sys/fs/cgroup/cgroup.controllers ] || skip "needs a cgroup v2 host"
+			;;
+		psi)
+			[ -r /proc/pressure/cpu ] || skip "host kernel has no PSI"
+			;;
+		*)
+			command -v "$r" >/dev/null || skip "needs $r"
+			;;
+		esac
+	done
+}
+
+# pv_cpus prints how many CPUs the container view should show:
+# min(host CPUs, ceil(quota/period)), the "quota" cpu_view.
+pv_cpus() {
+	local host n
+	host=$(grep -c '^processor' /proc/cpuinfo)
+	n=$(((PV_CPU_QUOTA + PV_CPU_PERIOD - 1) / PV_CPU_PERIOD))
+	[ "$n" -gt "$host" ] && n=$host
+	echo "$n"
+}
+
+# pv_write_config [EXTRA TOML LINES...]: (re)write $PROCVIEW_CONFIG.
+pv_write_config() {
+	{
+		echo "state_root = \"$PV_STATE\""
+		echo "refresh_interval = \"${PV_REFRESH:-500ms}\""
+		echo "log_level = \"debug\""
+		echo "log_file = \"$PV_LOG\""
+		local l
+		for l in "$@"; do echo "$l"; done
+	} >"$PROCVIEW_CONFIG"
+}
+
+pv_setup_file() {
+	requires root jq "$RUNC"
+	# A real disk, not tmpfs: the diskstats test needs direct I/O on a block
+	# device, and the Debian rootfs is too big for a small /tmp.
+	local base=${PROCVIEW_TEST_WORKDIR:-/var/tmp}
+	mkdir -p "$base"
+	PV_WORK=$(mktemp -d "$base/procview-test.XXXXXX")
+	chmod 0755 "$PV_WORK"
+	PV_STATE=$(mktemp -d /run/procview-test.XXXXXX)
+	PV_RUNC_ROOT=$PV_WORK/runc-root
+	PV_LOG=$PV_WORK/procview.log
+	PROCVIEW_CONFIG=$PV_WORK/config.toml
+	mkdir -p "$PV_RUNC_ROOT" "$PV_WORK/bundles"
+	: >"$PV_WORK/containers"
+	export PV_WORK PV_STATE PV_RUNC_ROOT PV_LOG PROCVIEW_CONFIG
+	pv_write_config
+}
+
+pv_teardown_file() {
+	[ -n "${PV_WORK:-}" ] || return 0
+	pv_cleanup_containers
+	pv_stop_daemon
+	pv_umount_under "$PV_STATE"
+	pv_umount_under "$PV_WORK"
+	pv_remove_cgroups
+	rm -rf "$PV_STATE" "$PV_WORK"
+}
+
+pv_setup() {
+	requires root jq "$RUNC"
+	: >"$PV_WORK/containers.test"
+}
+
+pv_teardown() {
+	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
+		pv_dump_logs
+	fi
+	pv_cleanup_containers
+	# Tests that rewrote the config restore the file-wide one.
+	pv_write_config
+}
+
+# pv_dump_logs prints what helps to understand a failure.
+pv_dump_logs() {
+	echo "---- procview log ($PV_LOG), last 60 lines"
+	tail -n 60 "$PV_LOG" 2>/dev/null || echo "(none)"
+	echo "---- state root $PV_STATE"
+	find "$PV_STATE" -maxdepth 4 2>/dev/null | head -n 60
+	local f
+	for f in "$PV_WORK"/bundles/*/out.log; do
+		[ -s "$f" ] || continue
+		echo "---- $f"
+		tail -n 20 "$f"
+	done
+	echo "---- runc list"
+	"$RUNC" --root "$PV_RUNC_ROOT" list 2>&1 || true
+}
+
+# pv_cleanup_containers kills and deletes every container this file made.
+pv_cleanup_containers() {
+	local id
+	[ -f "$PV_WORK/containers" ] || return 0
+	while read -r id; do
+		[ -n "$id" ] || continue
+		if "$RUNC" --root "$PV_RUNC_ROOT" state "$id" >/dev/null 2>&1; then
+			"$RUNC" --root "$PV_RUNC_ROOT" kill "$id" KILL >/dev/null 2>&1 || true
+			# delete --force runs the poststop hook, which is procview's cleanup.
+			"$RUNC" --root "$PV_RUNC_ROOT" delete --force "$id" >/dev/null 2>&1 ||
+				{ sleep 0.5; "$RUNC" --root "$PV_RUNC_ROOT" delete --force "$id" >/dev/null 2>&1 || true; }
+		fi
+	done <"$PV_WORK/containers"
+}
+
+# pv_daemon_pid prints the pid of the procviewd serving $PV_STATE, if alive.
+pv_daemon_pid() {
+	local pid
+	pid=$(cat "$PV_STATE/procviewd.pid" 2>/dev/null) || return 1
+	pid=${pid//[^0-9]/}
+	[ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
+	# Guard against pid reuse: only ever signal a procviewd.
+	tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q procviewd || return 1
+	echo "$pid"
+}
+
+# pv_stop_daemon stops the procviewd of this file's state root (only that one).
+pv_stop_daemon() {
+	local pid i
+	pid=$(pv_daemon_pid) || return 0
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for i in $(seq 50); do
+		[ -d "/proc/$pid" ] || return 0
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+}
+
+# pv_start_daemon starts procviewd on this file's config, detached.
+pv_start_daemon() {
+	setsid -f "$PV_DAEMON" --config "$PROCVIEW_CONFIG" </dev/null >>"$PV_WORK/procviewd.out" 2>&1
+}
+
+# pv_umount_under DIR: unmount every mount at or below DIR, deepest first.
+pv_umount_under() {
+	local dir=$1 m
+	[ -n "$dir" ] && [ -d "$dir" ] || return 0
+	awk '{print $5}' /proc/self/mountinfo | grep -E "^${dir}(/|$)" | sort -r |
+		while read -r m; do umount -l "$m" 2>/dev/null || true; done
+}
+
+# pv_remove_cgroups removes the cgroups under /procview-test-bats that this
+# file's containers used (runc normally removes them on delete), then the
+# parent if it is empty. Nothing outside procview-test-bats is touched.
+pv_remove_cgroups() {
+	local id h
+	while read -r id; do
+		[ -n "$id" ] || continue
+		for h in /sys/fs/cgroup/*/"$PV_CGROUP_PARENT"/"$id" /sys/fs/cgroup/"$PV_CGROUP_PARENT"/"$id"; do
+			[ -d "$h" ] || continue
+			find "$h" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+		done
+	done <"$PV_WORK/containers"
+	for h in /sys/fs/cgroup/*/"$PV_CGROUP_PARENT" /sys/fs/cgroup/"$PV_CGROUP_PARENT"; do
+		[ -d "$h" ] && rmdir "$h" 2>/dev/null || true
+	done
+}
+
+# update_config JQ [JQ-OPTIONS...]: apply a jq filter to $BUNDLE/config.json,
+# e.g. update_config '.process.args = [$a]' --arg a ls
+update_config() {
+	local filter=$1
+	shift
+	jq "$@" "$filter" "$BUNDLE/config.json" >"$BUNDLE/config.json.new"
+	mv "$BUNDLE/config.json.new" "$BUNDLE/config.json"
+}
+
+# new_bundle [busybox|debian]: make a bundle with a fresh rootfs, the test
+# limits and a unique container id; sets BUNDLE and CID.
+new_bundle() {
+	local kind=${1:-busybox}
+	if [ "$kind" = debian ]; then requires debootstrap; fi
+	CID=pvt-$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	BUNDLE=$PV_WORK/bundles/$CID
+	mkdir -p "$BUNDLE"
+	echo "$CID" >>"$PV_WORK/containers"
+	"$PV_REPO/test/rootfs/$kind.sh" "$BUNDLE/rootfs" >&2
+	(cd "$BUNDLE" && "$RUNC" spec)
+	# /dev/shm is raised from runc's 64 MiB so the shm test can fill 100 MiB
+	# inside the memory limit; the rootfs is writable for dd.
+	update_config '
+		.process.terminal = false
+		| .process.args = ["sh", "-c", "sleep 100000"]
+		| .root.readonly = false
+		| .mounts |= map(if .destination == "/dev/shm"
+			then .options |= map(if startswith("size=") then "size=200m" else . end)
+			else . end)
+		| .linux.resources.memory.limit = '"$PV_MEM_LIMIT"'
+		| .linux.resources.cpu.quota = '"$PV_CPU_QUOTA"'
+		| .linux.resources.cpu.period = '"$PV_CPU_PERIOD"'
+		| .linux.cgroupsPath = "/'"$PV_CGROUP_PARENT/$CID"'"'
+	export BUNDLE CID
+}
+
+# set_cmd SHELL-COMMAND: the container runs sh -c SHELL-COMMAND.
+set_cmd() {
+	update_config '.process.args = ["sh", "-c", $c]' --arg c "$1"
+}
+
+# set_annotation KEY VALUE
+set_annotation() {
+	update_config '.annotations[$k] = $v' --arg k "$1" --arg v "$2"
+}
+
+# rt_run RUNTIME SHELL-COMMAND: run the bundle in the foreground with
+# `RUNTIME run` and print its output; exit status is the container's.
+rt_run() {
+	local rt=$1
+	set_cmd "$2"
+	"$rt" --root "$PV_RUNC_ROOT" run -b "$BUNDLE" "$CID" </dev/null
+}
+
+# pv_run SHELL-COMMAND: run through bin/procview-runc. Use as `run pv_run ...`.
+pv_run() { rt_run "$PV_WRAPPER" "$1"; }
+
+# plain_run SHELL-COMMAND: run through plain runc.
+plain_run() { rt_run "$RUNC" "$1"; }
+
+# rt_start RUNTIME [SHELL-COMMAND]: start the bundle detached (`run -d`);
+# the container's output goes to $BUNDLE/out.log.
+rt_start() {
+	local rt=$1
+	set_cmd "${2:-sleep 100000}"
+	"$rt" --root "$PV_RUNC_ROOT" run -d -b "$BUNDLE" "$CID" </dev/null >"$BUNDLE/out.log" 2>&1 ||
+		{ cat "$BUNDLE/out.log" >&2; return 1; }
+}
+
+pv_start() { rt_start "$PV_WRAPPER" "${1:-}"; }
+plain_start() { rt_start "$RUNC" "${1:-}"; }
+
+# cexec SHELL-COMMAND: run a command in the running container $CID.
+cexec() {
+	"$RUNC" --root "$PV_RUNC_ROOT" exec "$CID" sh -c "$1" </dev/null
+}
+
+# cexec_ok SHELL-COMMAND: like cexec, but fails loudly with the output.
+cexec_ok() {
+	local out
+	if ! out=$(cexec "$1" 2>&1); then
+		echo "exec failed: $1: $out" >&2
+		return 1
+	fi
+	printf '%s\n' "$out"
+}
+
+# meminfo_kb FIELD < meminfo: print FIELD's value in kB.
+meminfo_kb() {
+	awk -v f="$1:" '$1 == f {print $2; found=1} END {exit !found}'
+}
+
+# now_ms prints a monotonic-enough wall clock in milliseconds.
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# wait_until TIMEOUT_MS COMMAND...: retry COMMAND every 100 ms until it
+# succeeds or TIMEOUT_MS have passed since the call.
+wait_until() {
+	local deadline=$(($(now_ms) + $1))
+	shift
+	while :; do
+		"$@" && return 0
+		[ "$(now_ms)" -ge "$deadline" ] && return 1
+		sleep 0.1
+	done
+}
+
+# wait_views: wait (up to 5 s) until the container's /proc/meminfo shows
+# the memory limit, i.e. procview's views are in place.
+wait_views() {
+	wait_until 5000 _views_in_place
+}
+_views_in_place() {
+	local kb
+	kb=$(cexec 'cat /proc/meminfo' 2>/dev/null | meminfo_kb MemTotal) || return 1
+	[ "$kb" -eq $((PV_MEM_LIMIT / 1024)) ]
+}
+
+# stat_cpu_line: the container's aggregate "cpu" line from /proc/stat.
+stat_cpu_line() {
+	cexec 'head -n1 /proc/stat'
+}
+
+# busy_percent LINE1 LINE2: 100*(user+nice+system)/total between two
+# "cpu ..." lines of /proc/stat (integer).
+busy_percent() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		n = split(a, x); split(b, y)
+		for (i = 2; i <= n && i <= 9; i++) total += y[i] - x[i]
+		busy = (y[2] - x[2]) + (y[3] - x[3]) + (y[4] - x[4])
+		if (total <= 0) { print -1; exit }
+		printf "%d\n", 100 * busy / total
+	}'
+}
+
+# host_dev_of PATH: print "MAJ MIN" of the block device holding PATH.
+host_dev_of() {
+	local mm
+	mm=$(findmnt -n -o MAJ:MIN -T "$1" | head -n1) || return 1
+	echo "${mm%%:*} ${mm##*:}"
+}
+
+# diskstats_written MAJ MIN < diskstats: sectors written (field 10).
+diskstats_written() {
+	awk -v M="$1" -v m="$2" '$1 == M && $2 == m {print $10; found=1} END {exit !found}'
+}
