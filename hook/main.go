@@ -1,0 +1,16 @@
+// Command procview-hook is procview's OCI hook. runc (or podman/CRI-O via
+// hooks.d) runs it as `procview-hook [--config PATH] create-runtime|poststop`
+// with the container state on stdin. Its stdout and stderr belong to the
+// runtime, so it logs to the configured log file only, except for the one
+// message that refuses a container start in fail_mode "closed".
+package main
+
+import (
+	"os"
+
+	"github.com/procview/procview/internal/hook"
+)
+
+func main() {
+	os.Exit(hook.Main(os.Args[1:], os.Stdin, os.Stderr))
+}

@@ -1,0 +1,235 @@
+// Package daemon implements procviewd: one process per state root that
+// refreshes every registered container's views in place.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"github.com/procview/procview/internal/cgroupstats"
+	"github.com/procview/procview/internal/config"
+	"github.com/procview/procview/internal/publish"
+	"github.com/procview/procview/internal/state"
+	"github.com/procview/procview/internal/tasks"
+	"github.com/procview/procview/internal/views"
+)
+
+// ErrRunning means another daemon holds the state root's lock.
+var ErrRunning = errors.New("procviewd already runs on this state root")
+
+// Daemon refreshes views.
+type Daemon struct {
+	Cfg     config.Config
+	Log     logrus.FieldLogger
+	Root    state.Root
+	Sampler *views.Sampler
+
+	sets   map[string]*publish.Set
+	failed map[string]string // last error per container, to log changes only
+	lock   *os.File
+}
+
+// New builds a daemon for cfg reading the live system.
+func New(cfg config.Config, log logrus.FieldLogger) (*Daemon, error) {
+	cgFS := os.DirFS(cfg.CgroupRoot)
+	mode, err := cgroupstats.DetectMode(cgFS)
+	if err != nil {
+		return nil, fmt.Errorf("detect cgroup layout: %w", err)
+	}
+	return &Daemon{
+		Cfg:  cfg,
+		Log:  log,
+		Root: state.Root(cfg.StateRoot),
+		Sampler: &views.Sampler{
+			CgroupFS: cgFS, Mode: mode,
+			ProcFS: os.DirFS(cfg.ProcRoot),
+			SysFS:  os.DirFS(filepath.Join(filepath.Dir(filepath.Clean(cfg.ProcRoot)), "sys")),
+		},
+		sets:   map[string]*publish.Set{},
+		failed: map[string]string{},
+	}, nil
+}
+
+// Lock takes the state root's lock or returns ErrRunning.
+func (d *Daemon) Lock() error {
+	if err := os.MkdirAll(string(d.Root), 0o755); err != nil {
+		return fmt.Errorf("create state root: %w", err)
+	}
+	f, err := os.OpenFile(d.Root.LockFile(), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return fmt.Errorf("open lock: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return ErrRunning
+		}
+		return fmt.Errorf("lock %s: %w", d.Root.LockFile(), err)
+	}
+	d.lock = f
+	if err := os.WriteFile(d.Root.PidFile(), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		d.Log.WithError(err).Warn("write pid file")
+	}
+	return nil
+}
+
+// Run refreshes every interval until ctx ends.
+func (d *Daemon) Run(ctx context.Context) error {
+	if d.lock == nil {
+		if err := d.Lock(); err != nil {
+			return err
+		}
+	}
+	defer d.shutdown()
+	t := time.NewTicker(d.Cfg.RefreshInterval.Duration)
+	defer t.Stop()
+	d.Log.WithFields(logrus.Fields{"state_root": d.Root, "interval": d.Cfg.RefreshInterval}).Info("procviewd running")
+	for {
+		d.Round()
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func (d *Daemon) shutdown() {
+	for k, s := range d.sets {
+		s.Close()
+		delete(d.sets, k)
+	}
+	if d.lock != nil {
+		// Remove the pid file only while still holding the lock, so a new
+		// daemon's pid file is never deleted.
+		_ = os.Remove(d.Root.PidFile())
+		d.lock.Close()
+		d.lock = nil
+	}
+}
+
+// Round adopts new containers, drops removed ones and refreshes the rest.
+func (d *Daemon) Round() {
+	keys, err := d.Root.List()
+	if err != nil {
+		d.Log.WithError(err).Warn("list containers")
+		return
+	}
+	seen := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		seen[k] = true
+	}
+	for k, s := range d.sets {
+		if !seen[k] {
+			s.Close()
+			delete(d.sets, k)
+			delete(d.failed, k)
+		}
+	}
+	host, err := d.Sampler.Host()
+	if err != nil {
+		d.Log.WithError(err).Warn("read host")
+		return
+	}
+	for _, k := range keys {
+		s := d.sets[k]
+		if s == nil {
+			s, err = publish.Adopt(d.Root, k)
+			if errors.Is(err, publish.ErrIncomplete) {
+				continue // the hook is still creating it
+			}
+			if err != nil {
+				d.note(k, err)
+				continue
+			}
+			d.sets[k] = s
+			d.Log.WithField("container", s.Meta.ID).Debug("adopted")
+		}
+		if d.gone(s) {
+			d.Log.WithField("container", s.Meta.ID).Info("container gone without poststop; removing its state")
+			s.Close()
+			delete(d.sets, k)
+			_ = d.Root.Remove(k)
+			continue
+		}
+		grew, err := s.Refresh(d.Sampler, host)
+		if len(grew) > 0 {
+			d.Log.WithFields(logrus.Fields{"container": s.Meta.ID, "views": grew}).Info("view length grew beyond its slack")
+		}
+		d.note(k, err)
+	}
+}
+
+// note logs a container's error when it changes, not every round.
+func (d *Daemon) note(key string, err error) {
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	if d.failed[key] == msg {
+		return
+	}
+	d.failed[key] = msg
+	if err != nil {
+		d.Log.WithError(err).WithField("container", key).Warn("refresh failed")
+	} else {
+		d.Log.WithField("container", key).Info("refresh recovered")
+	}
+}
+
+// gone reports whether the container's init has exited and its cgroup is
+// empty (runc deleted it, or the container stopped and poststop was missed).
+func (d *Daemon) gone(s *publish.Set) bool {
+	start, err := tasks.StartTime(d.Sampler.ProcFS, s.Meta.Pid)
+	if err == nil && start == s.Meta.StartNs {
+		return false // init alive (and not a reused pid)
+	}
+	st, err := cgroupstats.Read(d.Sampler.CgroupFS, d.Sampler.Mode, s.Meta.Location)
+	if err != nil {
+		return false
+	}
+	return len(st.Pids.Procs) == 0
+}
+
+// Ensure starts procviewd for root unless one holds its lock. The daemon is
+// detached: its own session, stdio on /dev/null (runc waits for the hook's
+// stdout to close), and it moves itself into its own cgroup.
+func Ensure(log logrus.FieldLogger, root state.Root, daemonPath, configPath string) error {
+	if err := os.MkdirAll(string(root), 0o755); err != nil {
+		return fmt.Errorf("create state root: %w", err)
+	}
+	f, err := os.OpenFile(root.LockFile(), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return fmt.Errorf("open lock: %w", err)
+	}
+	err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+	if errors.Is(err, unix.EWOULDBLOCK) {
+		f.Close()
+		return nil // running
+	}
+	f.Close() // releases our probe lock
+	if err != nil {
+		return fmt.Errorf("probe lock: %w", err)
+	}
+	args := []string{"--own-cgroup"}
+	if configPath != "" {
+		args = append(args, "--config", configPath)
+	}
+	cmd := exec.Command(daemonPath, args...)
+	cmd.SysProcAttr = &unix.SysProcAttr{Setsid: true}
+	cmd.Dir = "/"
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", daemonPath, err)
+	}
+	log.WithField("pid", cmd.Process.Pid).Info("started procviewd")
+	return cmd.Process.Release()
+}

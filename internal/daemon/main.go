@@ -1,0 +1,71 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/procview/procview/internal/config"
+	"github.com/procview/procview/internal/logging"
+)
+
+// Main runs procviewd and returns its exit code.
+func Main(args []string) int {
+	fl := flag.NewFlagSet("procviewd", flag.ContinueOnError)
+	cfgPath := fl.String("config", config.Path(), "configuration file")
+	ownCgroup := fl.Bool("own-cgroup", false, "move into its own cgroup (set when a hook starts the daemon)")
+	once := fl.Bool("once", false, "refresh every container once and exit")
+	stateRoot := fl.String("state-root", "", "override state_root")
+	if err := fl.Parse(args); err != nil {
+		return 2
+	}
+	cfg, err := config.Load(*cfgPath)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "procviewd:", err)
+		return 1
+	}
+	if *stateRoot != "" {
+		cfg.StateRoot = *stateRoot
+	}
+	// systemd captures stderr; a daemon started by a hook has /dev/null there
+	// and relies on log_file.
+	log, closeLog, _ := logging.New(logging.Options{Level: cfg.LogLevel, File: cfg.LogFile, Stderr: os.Stderr})
+	defer closeLog()
+	entry := log.WithField("component", "procviewd")
+
+	d, err := New(cfg, entry)
+	if err != nil {
+		entry.WithError(err).Error("start")
+		return 1
+	}
+	if err := d.Lock(); err != nil {
+		if errors.Is(err, ErrRunning) {
+			entry.Debug("another procviewd holds the lock; exiting")
+			return 0
+		}
+		entry.WithError(err).Error("lock state root")
+		return 1
+	}
+	if *ownCgroup {
+		if err := JoinOwnCgroup(cfg.CgroupRoot, d.Sampler.Mode); err != nil {
+			entry.WithError(err).Warn("could not move into own cgroup")
+		}
+	}
+	if *once {
+		d.Round()
+		d.shutdown()
+		return 0
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := d.Run(ctx); err != nil {
+		entry.WithError(err).Error("run")
+		return 1
+	}
+	entry.Info("procviewd stopped")
+	return 0
+}

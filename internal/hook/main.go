@@ -1,0 +1,79 @@
+package hook
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/procview/procview/internal/config"
+	"github.com/procview/procview/internal/logging"
+)
+
+// Main runs the hook binary and returns its exit code. Errors are fail-open:
+// logged, exit 0, the container starts without (or with stale) views — unless
+// fail_mode is "closed".
+func Main(args []string, stdin io.Reader, stderr io.Writer) int {
+	fl := flag.NewFlagSet("procview-hook", flag.ContinueOnError)
+	fl.SetOutput(io.Discard)
+	cfgPath := fl.String("config", config.Path(), "configuration file")
+	if err := fl.Parse(args); err != nil || fl.NArg() != 1 {
+		fmt.Fprintln(stderr, "usage: procview-hook [--config PATH] create-runtime|poststop")
+		return 2
+	}
+	stage := fl.Arg(0)
+	cfg, cfgErr := config.Load(*cfgPath)
+	log, closeLog, _ := logging.New(logging.Options{Level: cfg.LogLevel, File: cfg.LogFile})
+	defer closeLog()
+	entry := log.WithFields(map[string]any{"component": "hook", "stage": stage})
+	if cfgErr != nil {
+		entry.WithError(cfgErr).Error("configuration invalid; using defaults")
+	}
+
+	self, _ := os.Executable()
+	h := &Hook{Cfg: cfg, Log: entry, DaemonPath: cfg.DaemonPath}
+	if *cfgPath != config.DefaultPath {
+		h.ConfigPath = *cfgPath
+	}
+	if h.DaemonPath == "" {
+		h.DaemonPath = filepath.Join(filepath.Dir(self), "procviewd")
+	}
+
+	start := time.Now()
+	err := run(h, stage, stdin)
+	entry = entry.WithField("took", time.Since(start).Round(time.Microsecond).String())
+	if err == nil {
+		entry.Debug("done")
+		return 0
+	}
+	if stage == StageCreateRuntime && cfg.FailMode == config.FailClosed {
+		entry.WithError(err).Error("refusing container start (fail_mode closed)")
+		fmt.Fprintf(stderr, "procview: refusing to start the container (fail_mode = \"closed\"): %v\n", err)
+		return 1
+	}
+	entry.WithError(err).Error("procview failed; container starts without views (fail_mode open)")
+	return 0
+}
+
+func run(h *Hook, stage string, stdin io.Reader) (err error) {
+	defer func() {
+		// A bug must not take a container start down with it.
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	st, err := ReadState(stdin)
+	if err != nil {
+		return err
+	}
+	switch stage {
+	case StageCreateRuntime, "createRuntime", "prestart":
+		return h.CreateRuntime(st)
+	case StagePoststop:
+		return h.Poststop(st)
+	}
+	return errors.New("unknown stage " + stage)
+}
