@@ -1,0 +1,110 @@
+#!/usr/bin/env bats
+# Delivery acceptance, live views: procviewd keeps a running busybox
+# container's views current. Memory, CPU and disk activity made inside the
+# container must show up within the stated delays. Expected amounts come
+# from what the test does (100 MiB, 64 MiB) and from the host's counters.
+
+load helpers
+
+setup_file() { pv_setup_file; }
+teardown_file() { pv_teardown_file; }
+setup() {
+	pv_setup
+	requires binaries
+}
+teardown() { pv_teardown; }
+
+# memfree_kb: the container's MemFree in kB.
+memfree_kb() { cexec 'cat /proc/meminfo' | meminfo_kb MemFree; }
+
+@test "meminfo: filling /dev/shm with 100 MiB lowers MemFree by 90-110 MiB within 2 s" {
+	new_bundle busybox
+	pv_start
+	wait_views
+	# Let the start-up settle so the baseline is not a moving target.
+	sleep 1
+	before=$(memfree_kb)
+	cexec_ok 'dd if=/dev/zero of=/dev/shm/fill bs=1M count=100 2>/dev/null'
+	lo=$((90 * 1024)) hi=$((110 * 1024))
+	ok() {
+		after=$(memfree_kb) || return 1
+		drop=$((before - after))
+		[ "$drop" -ge "$lo" ] && [ "$drop" -le "$hi" ]
+	}
+	if ! wait_until 2000 ok; then
+		echo "MemFree before=$before kB after=$after kB drop=$drop kB, want $lo..$hi"
+		return 1
+	fi
+	# And it comes back when the file goes.
+	cexec_ok 'rm /dev/shm/fill'
+	back() { after=$(memfree_kb) && [ $((before - after)) -lt "$lo" ]; }
+	wait_until 2000 back
+}
+
+@test "stat: a busy loop shows >= 90 % busy over two samples 2 s apart" {
+	new_bundle busybox
+	pv_start '(while :; do :; done) & exec sleep 100000'
+	wait_views
+	sleep 1
+	a=$(stat_cpu_line)
+	sleep 2
+	b=$(stat_cpu_line)
+	busy=$(busy_percent "$a" "$b")
+	echo "first:  $a"
+	echo "second: $b"
+	echo "busy:   $busy %"
+	[ "$busy" -ge 90 ]
+}
+
+@test "stat: an idle container shows <= 10 % busy" {
+	new_bundle busybox
+	pv_start
+	wait_views
+	a=$(stat_cpu_line)
+	sleep 2
+	b=$(stat_cpu_line)
+	busy=$(busy_percent "$a" "$b")
+	echo "busy: $busy % ($a -> $b)"
+	[ "$busy" -ge 0 ] && [ "$busy" -le 10 ]
+}
+
+@test "diskstats: 64 MiB of direct writes add ~131072 sectors written within two refresh intervals" {
+	new_bundle busybox
+	read -r maj min < <(host_dev_of "$BUNDLE/rootfs")
+	host_before=$(diskstats_written "$maj" "$min" </proc/diskstats) ||
+		skip "rootfs $BUNDLE/rootfs is not on a block device listed in /proc/diskstats"
+	pv_start
+	wait_views
+	c_before=$(cexec 'cat /proc/diskstats' | diskstats_written "$maj" "$min") || {
+		echo "device $maj:$min missing from the container's /proc/diskstats:"
+		cexec 'cat /proc/diskstats'
+		return 1
+	}
+	cexec_ok 'dd if=/dev/zero of=/file bs=1M count=64 oflag=direct 2>&1'
+	want=$((64 * 1024 * 1024 / 512))
+	lo=$((want * 9 / 10)) hi=$((want * 11 / 10))
+	# The write reached the device (host's view), so the container's count
+	# has something to show.
+	host_after=$(diskstats_written "$maj" "$min" </proc/diskstats)
+	[ $((host_after - host_before)) -ge "$lo" ]
+	ok() {
+		c_after=$(cexec 'cat /proc/diskstats' | diskstats_written "$maj" "$min") || return 1
+		delta=$((c_after - c_before))
+		[ "$delta" -ge "$lo" ] && [ "$delta" -le "$hi" ]
+	}
+	refresh_ms=$(($(config_refresh_ms) * 2 + 300))
+	if ! wait_until "$refresh_ms" ok; then
+		echo "container sectors written: before=$c_before after=$c_after delta=$delta, want $lo..$hi"
+		return 1
+	fi
+}
+
+@test "uptime and stat advance while the container runs" {
+	new_bundle busybox
+	pv_start
+	wait_views
+	u1=$(cexec 'cat /proc/uptime' | awk '{print $1}')
+	sleep 1.5
+	u2=$(cexec 'cat /proc/uptime' | awk '{print $1}')
+	awk -v a="$u1" -v b="$u2" 'BEGIN {exit !(b > a)}'
+}

@@ -1,0 +1,129 @@
+#!/usr/bin/env bats
+# Delivery acceptance, static views: a busybox container started through
+# bin/procview-runc with 256 MiB and a 50000/100000 CPU quota sees its own
+# limits in /proc and /sys. Expected values come from the limits set in
+# helpers.bash (PV_MEM_LIMIT, PV_CPU_QUOTA/PERIOD) or from the host.
+
+load helpers
+
+setup_file() { pv_setup_file; }
+teardown_file() { pv_teardown_file; }
+setup() {
+	pv_setup
+	requires binaries
+}
+teardown() { pv_teardown; }
+
+@test "meminfo: MemTotal is the memory limit" {
+	new_bundle busybox
+	run pv_run 'cat /proc/meminfo'
+	[ "$status" -eq 0 ]
+	got=$(meminfo_kb MemTotal <<<"$output")
+	[ "$got" -eq $((PV_MEM_LIMIT / 1024)) ]
+	# MemFree and MemAvailable can not exceed the total.
+	[ "$(meminfo_kb MemFree <<<"$output")" -le "$got" ]
+	[ "$(meminfo_kb MemAvailable <<<"$output")" -le "$got" ]
+}
+
+@test "online: /sys/devices/system/cpu/online lists ceil(quota/period) CPUs" {
+	new_bundle busybox
+	run pv_run 'cat /sys/devices/system/cpu/online'
+	[ "$status" -eq 0 ]
+	n=$(pv_cpus)
+	if [ "$n" -eq 1 ]; then want=0; else want=0-$((n - 1)); fi
+	[ "$output" = "$want" ]
+}
+
+@test "cpuinfo: one processor entry per visible CPU" {
+	new_bundle busybox
+	run pv_run 'grep -c ^processor /proc/cpuinfo'
+	[ "$status" -eq 0 ]
+	[ "$output" -eq "$(pv_cpus)" ]
+}
+
+@test "stat: one cpuN line per visible CPU" {
+	new_bundle busybox
+	run pv_run 'grep -c "^cpu[0-9]" /proc/stat'
+	[ "$status" -eq 0 ]
+	[ "$output" -eq "$(pv_cpus)" ]
+}
+
+@test "uptime: first field is below 5 s right after start" {
+	new_bundle busybox
+	run pv_run 'cat /proc/uptime'
+	[ "$status" -eq 0 ]
+	up=$(awk '{print int($1)}' <<<"$output")
+	[ "$up" -lt 5 ]
+	# The host's uptime is larger: the view is not the host file.
+	host=$(awk '{print int($1)}' /proc/uptime)
+	[ "$host" -gt 5 ] || skip "host booted less than 5 s ago"
+}
+
+@test "vmstat: differs from the host's; pgfault is the cgroup's, below the host's" {
+	new_bundle busybox
+	run pv_run 'cat /proc/vmstat'
+	[ "$status" -eq 0 ]
+	[ -n "$output" ]
+	got=$(awk '$1 == "pgfault" {print $2}' <<<"$output")
+	host=$(awk '$1 == "pgfault" {print $2}' /proc/vmstat)
+	[ -n "$got" ]
+	[ "$got" -lt "$host" ]
+	[ "$output" != "$(cat /proc/vmstat)" ]
+}
+
+@test "every view is a mount in the container and reads non-empty" {
+	new_bundle busybox
+	pv_start
+	wait_views
+	mi=$(cexec_ok 'cat /proc/self/mountinfo')
+	missing=()
+	for p in "${PV_VIEW_PATHS[@]}"; do
+		case $p in /proc/pressure/*) [ -r "$p" ] || continue ;; esac
+		bytes=$(cexec "cat $p | wc -c") || bytes=0
+		if [ "${bytes:-0}" -le 0 ]; then
+			missing+=("$p: empty or unreadable")
+		fi
+		if ! awk -v p="$p" '$5 == p {f=1} END {exit !f}' <<<"$mi"; then
+			missing+=("$p: not a mount point")
+		fi
+	done
+	if [ ${#missing[@]} -gt 0 ]; then
+		printf '%s\n' "${missing[@]}"
+		return 1
+	fi
+}
+
+@test "views are read-only in the container" {
+	new_bundle busybox
+	run pv_run 'echo x >/proc/meminfo'
+	[ "$status" -ne 0 ]
+}
+
+@test "swaps: the header is present; no host swap device leaks when the limit has no swap" {
+	new_bundle busybox
+	run pv_run 'cat /proc/swaps'
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == Filename* ]]
+}
+
+@test "state: the container has a directory with meta.json under the state root while it runs" {
+	new_bundle busybox
+	pv_start
+	wait_views
+	[ -d "$PV_STATE/containers/$CID" ]
+	[ -f "$PV_STATE/containers/$CID/meta.json" ]
+	jq -e . "$PV_STATE/containers/$CID/meta.json" >/dev/null
+	[ -s "$PV_STATE/containers/$CID/meminfo" ]
+	# A daemon runs for this state root.
+	pv_daemon_pid
+}
+
+@test "annotation io.procview.enabled=false opts the container out" {
+	new_bundle busybox
+	set_annotation io.procview.enabled false
+	run pv_run 'cat /proc/meminfo'
+	[ "$status" -eq 0 ]
+	host=$(meminfo_kb MemTotal </proc/meminfo)
+	[ "$(meminfo_kb MemTotal <<<"$output")" -eq "$host" ]
+	[ ! -e "$PV_STATE/containers/$CID" ]
+}
