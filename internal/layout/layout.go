@@ -1,0 +1,298 @@
+// Package layout keeps a rendered view file at a constant length across
+// refreshes.
+//
+// The daemon rewrites each view file in place with one pwrite of the whole
+// content. A bind mount pins the file's inode, so the file cannot be replaced,
+// and a change of length opens a window where a reader sees the new size with
+// old bytes or the other way round (docs/views.md, "Fixed length"). A Layout
+// turns every render of a view into bytes of the same length:
+//
+//   - Aligned mode gives every numeric token a slot (line, token) with a width
+//     that only grows. The token is right-aligned in its slot by spaces
+//     inserted in the whitespace before it, so columns never move. The whole
+//     file is then padded to Size with spaces inserted before the newline of
+//     its last non-blank line. Size carries slack, so widening slots and new
+//     lines fit without a change of length.
+//   - Exact mode leaves the content as it is, for files whose parsers stop at
+//     trailing spaces (/sys/devices/system/cpu/online: glibc's get_nprocs
+//     returns 0 on "0-1 \n" and falls back to counting /proc/stat lines).
+//     A change of length is reported.
+//
+// Empty content stays empty in both modes: a file with only blank space is
+// not a valid /proc/diskstats for psutil, which raises on a line without
+// fields. Growing from or shrinking to empty is reported as a change of size.
+package layout
+
+// Mode says how a view keeps its length.
+type Mode int
+
+const (
+	// Aligned pads numeric tokens to slot widths and the file to Size.
+	Aligned Mode = iota
+	// Exact writes the content unpadded; any change of length is reported.
+	Exact
+)
+
+// Select says which tokens of an Aligned view get slots.
+type Select int
+
+const (
+	// SelectNumeric aligns every numeric token: one that starts with a digit
+	// or '-' and a digit ("4096", "1/93", "-2"), or "key=value" with such a
+	// value ("avg10=0.55", "total=12").
+	SelectNumeric Select = iota
+	// SelectNone aligns no token; only the whole-file padding applies. For
+	// cpuinfo, whose "key\t: value" values are parsed by splitting at ": "
+	// (prometheus/procfs would reject " 2200.000") and whose model names hold
+	// digit-led words such as "64-Core".
+	SelectNone
+)
+
+// Spec is how one view keeps a constant length.
+type Spec struct {
+	Mode Mode
+	// MinNumWidth is the smallest width of a numeric token's slot, not
+	// counting its separator. It sizes counters up front, so they cross digit
+	// boundaries without widening the file.
+	MinNumWidth int
+	// Slack is the least number of spare bytes in Size; 10% of the content is
+	// used when that is more.
+	Slack int
+	// Select chooses the tokens that get slots (Aligned only).
+	Select Select
+}
+
+// Layout holds the slot widths and the size of one view file. It is not safe
+// for concurrent use.
+type Layout struct {
+	spec  Spec
+	size  int
+	lines map[string]*lineSlots
+	epoch int
+	toks  []token
+}
+
+// lineSlots are the slot widths of the lines that share one key, one entry
+// per occurrence of the key in the file.
+type lineSlots struct {
+	occ   [][]int // occurrence -> token index -> field width (0: not a slot)
+	epoch int     // Apply call that last counted occurrences
+	seen  int     // occurrences counted in that call
+}
+
+// token is one whitespace-separated token and the whitespace before it.
+type token struct {
+	sep, tok []byte
+	slot     bool
+}
+
+// New sizes a Layout from the first render of a view. Pass first to Apply
+// to get the bytes to write.
+func New(s Spec, first []byte) *Layout {
+	l := &Layout{spec: s, lines: map[string]*lineSlots{}}
+	if s.Mode == Exact {
+		l.size = len(first)
+		return l
+	}
+	if len(first) == 0 {
+		return l
+	}
+	out := l.align(nil, first, true)
+	l.size = len(out) + l.slack(len(out))
+	return l
+}
+
+// Adopt re-derives a Layout from a file written by an earlier Layout with the
+// same Spec, so a restarted daemon keeps the file's length and columns. Every
+// slot's width is the width of its field on disk (separator and padding and
+// token); Size is the file's length.
+func Adopt(s Spec, existing []byte) *Layout {
+	l := &Layout{spec: s, lines: map[string]*lineSlots{}, size: len(existing)}
+	if s.Mode == Exact || len(existing) == 0 {
+		return l
+	}
+	l.align(nil, existing, false)
+	return l
+}
+
+// Size is the length of the bytes Apply returns.
+func (l *Layout) Size() int { return l.size }
+
+// Apply lays content out at the fixed length. grew is true when len(out)
+// differs from the Size before the call: in Aligned mode when the content no
+// longer fits in the slack (Size then grows again with new slack), when the
+// content becomes empty (Size 0) or stops being empty; in Exact mode on any
+// change of length. The caller must then change the file's length itself.
+func (l *Layout) Apply(content []byte) (out []byte, grew bool) {
+	old := l.size
+	if l.spec.Mode == Exact {
+		l.size = len(content)
+		return content, len(content) != old
+	}
+	if len(content) == 0 {
+		l.size = 0
+		return content, old != 0
+	}
+	out = l.align(make([]byte, 0, max(old, len(content)+len(content)/4)), content, true)
+	if len(out) > l.size {
+		l.size = len(out) + l.slack(len(out))
+	}
+	return padTail(out, l.size), l.size != old
+}
+
+func (l *Layout) slack(n int) int {
+	return max(l.spec.Slack, n/10)
+}
+
+// align appends content with every slot right-aligned to dst. With widen,
+// slots grow to fit and new slots get MinNumWidth; without it (Adopt), every
+// slot takes exactly the width it has in content.
+func (l *Layout) align(dst, content []byte, widen bool) []byte {
+	l.epoch++
+	for len(content) > 0 {
+		line := content
+		rest := []byte(nil)
+		nl := false
+		for i, c := range content {
+			if c == '\n' {
+				line, rest, nl = content[:i], content[i+1:], true
+				break
+			}
+		}
+		content = rest
+		dst = l.alignLine(dst, line, widen)
+		if nl {
+			dst = append(dst, '\n')
+		}
+	}
+	return dst
+}
+
+func (l *Layout) alignLine(dst, line []byte, widen bool) []byte {
+	toks, trail := l.tokenize(line)
+	var key []byte
+	for _, t := range toks {
+		if !t.slot {
+			key = t.tok
+			break
+		}
+	}
+	ls := l.lines[string(key)]
+	if ls == nil {
+		ls = &lineSlots{}
+		l.lines[string(key)] = ls
+	}
+	if ls.epoch != l.epoch {
+		ls.epoch, ls.seen = l.epoch, 0
+	}
+	n := ls.seen
+	ls.seen++
+	for len(ls.occ) <= n {
+		ls.occ = append(ls.occ, nil)
+	}
+	ws := ls.occ[n]
+	for len(ws) < len(toks) {
+		ws = append(ws, 0)
+	}
+	ls.occ[n] = ws
+
+	for i, t := range toks {
+		dst = append(dst, t.sep...)
+		if !t.slot {
+			dst = append(dst, t.tok...)
+			continue
+		}
+		need := len(t.sep) + len(t.tok)
+		w := ws[i]
+		switch {
+		case !widen:
+			w = need
+		case w == 0:
+			minSep := 1
+			if i == 0 {
+				minSep = 0
+			}
+			w = max(need, minSep+l.spec.MinNumWidth)
+		case need > w:
+			w = need
+		}
+		ws[i] = w
+		for range w - need {
+			dst = append(dst, ' ')
+		}
+		dst = append(dst, t.tok...)
+	}
+	return append(dst, trail...)
+}
+
+// tokenize splits a line into tokens and the trailing whitespace. The slices
+// alias line; the token slice is reused between calls.
+func (l *Layout) tokenize(line []byte) ([]token, []byte) {
+	toks := l.toks[:0]
+	i := 0
+	for i < len(line) {
+		start := i
+		for i < len(line) && isSpace(line[i]) {
+			i++
+		}
+		if i == len(line) {
+			l.toks = toks
+			return toks, line[start:]
+		}
+		ts := i
+		for i < len(line) && !isSpace(line[i]) {
+			i++
+		}
+		t := token{sep: line[start:ts], tok: line[ts:i]}
+		t.slot = l.spec.Select == SelectNumeric && isNumeric(t.tok)
+		toks = append(toks, t)
+	}
+	l.toks = toks
+	return toks, nil
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// isNumeric reports whether tok starts a number: "12", "-2", "0.55", "1/93",
+// or "key=value" with such a value.
+func isNumeric(tok []byte) bool {
+	for i, c := range tok {
+		if c == '=' {
+			tok = tok[i+1:]
+			break
+		}
+	}
+	if len(tok) > 1 && tok[0] == '-' {
+		tok = tok[1:]
+	}
+	return len(tok) > 0 && isDigit(tok[0])
+}
+
+// padTail pads b to size with spaces inserted before the newline that ends
+// the last non-blank line (at the end when that line has no newline), so no
+// blank line is ever added.
+func padTail(b []byte, size int) []byte {
+	n := size - len(b)
+	if n <= 0 {
+		return b
+	}
+	last := len(b) - 1
+	for last >= 0 && (isSpace(b[last]) || b[last] == '\n') {
+		last--
+	}
+	at := len(b)
+	for i := last + 1; i < len(b); i++ {
+		if b[i] == '\n' {
+			at = i
+			break
+		}
+	}
+	b = append(b, make([]byte, n)...)
+	copy(b[at+n:], b[at:len(b)-n])
+	for i := at; i < at+n; i++ {
+		b[i] = ' '
+	}
+	return b
+}
