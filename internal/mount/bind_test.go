@@ -10,9 +10,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
@@ -480,5 +483,87 @@ func mkdir(t *testing.T, dir string) {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestBindIntoTwice: a second run with the same source is a no-op reported as
+// Already; a different source over a procview bind is refused, because the
+// target is no longer on procfs.
+func TestBindIntoTwice(t *testing.T) {
+	requireRoot(t)
+	base := t.TempDir()
+	rootfs := filepath.Join(base, "rootfs")
+	mkdir(t, rootfs+"/proc")
+	src := filepath.Join(base, "state", "uptime")
+	other := filepath.Join(base, "state", "other")
+	writeFile(t, src, "4242.00 8484.00\n")
+	writeFile(t, other, "1.00 2.00\n")
+	pid := startNS(t, "mount -t proc proc "+rootfs+"/proc")
+	before := len(mountinfo(t, pid))
+
+	for i, want := range []bool{false, true} {
+		res, err := BindInto(testLogger(t), pid, rootfs, []Bind{{src, "/proc/uptime"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res[0].Status != StatusMounted || res[0].Already != want || !res[0].ReadOnly {
+			t.Errorf("run %d: %+v, want mounted read-only with Already=%v", i+1, res[0], want)
+		}
+	}
+	res, err := BindInto(testLogger(t), pid, rootfs, []Bind{{other, "/proc/uptime"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Status != StatusRefused || !errors.Is(res[0].Err, ErrWrongFS) {
+		t.Errorf("different source: %+v, want refused with ErrWrongFS", res[0])
+	}
+	if got := len(mountinfo(t, pid)); got != before+1 {
+		t.Errorf("child has %d mounts, want %d", got, before+1)
+	}
+	if got, _ := os.ReadFile(fmt.Sprintf("/proc/%d/root%s/proc/uptime", pid, rootfs)); string(got) != "4242.00 8484.00\n" {
+		t.Errorf("container uptime = %q", got)
+	}
+}
+
+// TestBindIntoThreadNotReused: the thread that entered the container's
+// namespace must die with its goroutine, never run other goroutines.
+func TestBindIntoThreadNotReused(t *testing.T) {
+	requireRoot(t)
+	base := t.TempDir()
+	rootfs := filepath.Join(base, "rootfs")
+	mkdir(t, rootfs+"/proc")
+	pid := startNS(t, "mount -t proc proc "+rootfs+"/proc")
+	ours, err := os.Readlink("/proc/self/ns/mnt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		// A missing target still makes BindInto enter the namespace.
+		if _, err := BindInto(testLogger(t), pid, rootfs, []Bind{{"/proc/self/exe", "/proc/procview-missing"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if now, err := os.Readlink("/proc/self/ns/mnt"); err != nil || now != ours {
+		t.Errorf("main thread now in mount namespace %s (%v), want %s", now, err, ours)
+	}
+	var wg sync.WaitGroup
+	bad := make(chan string, 200)
+	for i := 0; i < 200; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			ns, err := os.Readlink("/proc/thread-self/ns/mnt")
+			if err != nil || ns != ours {
+				bad <- fmt.Sprintf("%s (%v)", ns, err)
+			}
+			time.Sleep(time.Millisecond)
+		}()
+	}
+	wg.Wait()
+	close(bad)
+	for b := range bad {
+		t.Errorf("a thread is in mount namespace %s, want %s", b, ours)
 	}
 }

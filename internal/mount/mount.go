@@ -89,6 +89,9 @@ type Result struct {
 	// ReadOnly is true when the mount was made read-only; a mounted bind
 	// that could not be made read-only is still StatusMounted (logged).
 	ReadOnly bool
+	// Already is true when the target already was this very source (the
+	// hook ran twice); nothing new was mounted.
+	Already bool
 	// Err explains any status other than StatusMounted.
 	Err error
 }
@@ -168,21 +171,17 @@ func BindInto(log logrus.FieldLogger, pid int, rootfs string, binds []Bind) ([]R
 		}
 	}()
 
-	errc := make(chan error, 1)
-	go func() {
-		// Never unlocked: the thread ends up in the container's mount
-		// namespace, so it must die with this goroutine.
-		runtime.LockOSThread()
-		errc <- bindInNamespace(log, ns, rootfs, trees, results)
-	}()
-	if err := <-errc; err != nil {
+	err = onThrowawayThread(func() error {
+		return bindInNamespace(log, ns, rootfs, trees, results)
+	})
+	if err != nil {
 		return nil, err
 	}
 	for _, r := range results {
 		entry := log.WithFields(logrus.Fields{"source": r.Source, "target": r.Target, "status": r.Status})
 		switch r.Status {
 		case StatusMounted:
-			entry.WithField("readonly", r.ReadOnly).Debug("bind mounted")
+			entry.WithFields(logrus.Fields{"readonly": r.ReadOnly, "already": r.Already}).Debug("bind mounted")
 		case StatusMissing:
 			entry.WithError(r.Err).Info("bind skipped: target missing")
 		default:
@@ -190,6 +189,32 @@ func BindInto(log logrus.FieldLogger, pid int, rootfs string, binds []Bind) ([]R
 		}
 	}
 	return results, nil
+}
+
+// onThrowawayThread runs fn on an OS thread that dies afterwards, so fn may
+// change the thread's namespaces. The thread is locked and never unlocked:
+// Go terminates such a thread when its goroutine exits.
+func onThrowawayThread(fn func() error) error {
+	errc := make(chan error, 1)
+	go throwaway(fn, errc)
+	return <-errc
+}
+
+func throwaway(fn func() error, errc chan<- error) {
+	runtime.LockOSThread()
+	if unix.Gettid() == unix.Getpid() {
+		// Go never terminates the main thread, it only parks it, and
+		// /proc/self (ns/mnt, mountinfo, root) follows the main thread: a
+		// main thread left in the container's namespace would mislead the
+		// rest of the process. Keep it occupied here, so the new goroutine
+		// gets another thread, and release it untouched.
+		inner := make(chan error, 1)
+		go throwaway(fn, inner)
+		errc <- <-inner
+		runtime.UnlockOSThread()
+		return
+	}
+	errc <- fn()
 }
 
 // bindInNamespace runs on a locked thread that it moves into ns. An error
@@ -230,6 +255,16 @@ func attach(log logrus.FieldLogger, root *os.File, rootReal string, tree int, r 
 		return
 	}
 	defer target.Close()
+
+	// Same inode as the source: an earlier run already mounted it. Checked
+	// before the filesystem test, which the earlier bind would now fail.
+	if same, ro, err := sameFile(target, tree); err != nil {
+		r.Status, r.Err = StatusFailed, fmt.Errorf("compare %s with source %s: %w", r.Target, r.Source, err)
+		return
+	} else if same {
+		r.Status, r.Already, r.ReadOnly = StatusMounted, true, ro
+		return
+	}
 
 	attrs, err := checkTargetFile(target, r.Target)
 	if err != nil {
@@ -331,8 +366,10 @@ func sameNamespace(ns *os.File) (bool, error) {
 	if err := unix.Fstat(int(ns.Fd()), &theirs); err != nil {
 		return false, fmt.Errorf("stat %s: %w", ns.Name(), err)
 	}
-	if err := unix.Stat("/proc/self/ns/mnt", &ours); err != nil {
-		return false, fmt.Errorf("stat /proc/self/ns/mnt: %w", err)
+	// Every thread that runs Go code is in the process's namespace (see
+	// throwaway), so any thread-self answer is ours.
+	if err := unix.Stat("/proc/thread-self/ns/mnt", &ours); err != nil {
+		return false, fmt.Errorf("stat /proc/thread-self/ns/mnt: %w", err)
 	}
 	return theirs.Dev == ours.Dev && theirs.Ino == ours.Ino, nil
 }
