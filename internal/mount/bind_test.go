@@ -363,6 +363,23 @@ func TestBindIntoRefuses(t *testing.T) {
 			want:   ErrNotRegular,
 		},
 		{
+			name: "procfs not mounted on /proc",
+			setup: func(t *testing.T, rootfs string) string {
+				mkdir(t, rootfs+"/proc")
+				return ""
+			},
+			target: "/proc/meminfo",
+			want:   ErrWrongFS,
+		},
+		{
+			name: "no /sys at all",
+			setup: func(t *testing.T, rootfs string) string {
+				return ""
+			},
+			target: "/sys/devices/system/cpu/online",
+			want:   ErrWrongFS,
+		},
+		{
 			name: "target is a fifo",
 			setup: func(t *testing.T, rootfs string) string {
 				mkdir(t, rootfs+"/proc")

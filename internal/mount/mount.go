@@ -106,7 +106,9 @@ var (
 	// ErrNotRegular: the target or source is not a regular file.
 	ErrNotRegular = errors.New("not a regular file")
 	// ErrWrongFS: the target is not on the filesystem its path implies
-	// (procfs under /proc, sysfs under /sys).
+	// (procfs under /proc, sysfs under /sys), or it is missing from a
+	// directory that is not (procfs or sysfs not mounted there yet, or
+	// already covered by another bind).
 	ErrWrongFS = errors.New("target on wrong filesystem")
 	// ErrBadPath: the target path is not an absolute, clean path under
 	// /proc or /sys.

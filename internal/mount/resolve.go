@@ -61,7 +61,7 @@ func diagnoseMissing(root *os.File, target string) error {
 		var st unix.Stat_t
 		err := unix.Fstatat(dir, name, &st, unix.AT_SYMLINK_NOFOLLOW)
 		if errors.Is(err, unix.ENOENT) {
-			return fmt.Errorf("%s: %w (%s does not exist)", target, ErrMissing, sofar)
+			return missingIn(dir, target, sofar)
 		}
 		if err != nil {
 			return fmt.Errorf("stat %s in rootfs: %w", sofar, err)
@@ -81,6 +81,22 @@ func diagnoseMissing(root *os.File, target string) error {
 	}
 	// Everything exists now: it appeared after the open failed.
 	return fmt.Errorf("%s: %w (changed while resolving)", target, ErrMissing)
+}
+
+// missingIn explains why sofar, under directory fd dir, does not exist: on
+// the expected filesystem the kernel simply lacks the file (ErrMissing, e.g.
+// /proc/pressure without PSI); anywhere else procfs or sysfs is not mounted
+// where it should be (ErrWrongFS), which must not pass as a harmless skip.
+func missingIn(dir int, target, sofar string) error {
+	var sfs unix.Statfs_t
+	if err := unix.Fstatfs(dir, &sfs); err != nil {
+		return fmt.Errorf("statfs parent of %s: %w", sofar, err)
+	}
+	if want := expectedMagic(target); sfs.Type != want {
+		return fmt.Errorf("target %s: %w: %s does not exist on f_type %#x, want %#x (not mounted yet?)",
+			target, ErrWrongFS, sofar, sfs.Type, want)
+	}
+	return fmt.Errorf("%s: %w (%s does not exist)", target, ErrMissing, sofar)
 }
 
 // realPath is the path of f as seen from the calling thread's root.
