@@ -1,0 +1,346 @@
+#!/bin/sh
+# guest-tests.sh — runs inside the cgroup v2 VM (busybox sh) and prints TAP.
+# Expected values are derived from the limits this script sets and from the
+# kernel's own files, never from procview's output.
+export PATH=/procview/bin:/bin:/sbin:/usr/bin:/usr/sbin
+export PROCVIEW_CONFIG=/etc/procview/config.toml
+CG=/sys/fs/cgroup
+BIN=/procview/bin
+ROOTFS=/procview/rootfs
+T=/tmp/pvt
+mkdir -p "$T"
+
+n=0
+fails=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+# notok DESC [DIAG...] prints a failure with diagnostics as TAP comments.
+notok() {
+	n=$((n + 1)); fails=$((fails + 1))
+	echo "not ok $n - $1"; shift
+	for l in "$@"; do printf '%s\n' "$l" | sed 's/^/#   /'; done
+}
+# check DESC DIAG CMD... : ok if CMD succeeds.
+check() {
+	d=$1 g=$2; shift 2
+	if "$@"; then ok "$d"; else notok "$d" "$g"; fi
+}
+diag() { printf '%s\n' "$@" | sed 's/^/# /'; }
+# near GOT WANT PCT : |GOT-WANT| <= WANT*PCT/100
+near() { [ -n "$1" ] && [ "$1" -ge $(($2 - $2 * $3 / 100)) ] && [ "$1" -le $(($2 + $2 * $3 / 100)) ]; }
+# grew BEFORE AFTER MIN : both numbers present and AFTER-BEFORE >= MIN
+grew() { [ -n "$1" ] && [ -n "$2" ] && [ $(($2 - $1)) -ge "$3" ]; }
+# dropped BEFORE AFTER MIN : both present and BEFORE-AFTER >= MIN
+dropped() { [ -n "$1" ] && [ -n "$2" ] && [ $(($1 - $2)) -ge "$3" ]; }
+# grew_near BEFORE AFTER WANT PCT : both present and AFTER-BEFORE near WANT
+grew_near() { [ -n "$1" ] && [ -n "$2" ] && near $(($2 - $1)) "$3" "$4"; }
+# same A B : A non-empty and equal to B
+same() { [ -n "$1" ] && [ "$1" = "$2" ]; }
+# field KEY : value of "KEY: N ..." on stdin (meminfo/vmstat style)
+field() { awk -v k="$1" '$1 == k":" || $1 == k { print $2; exit }'; }
+min() { if [ "$1" -le "$2" ]; then echo "$1"; else echo "$2"; fi; }
+# in_cg GROUP CMD... runs CMD inside cgroup GROUP.
+in_cg() { g=$1; shift; sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CG/$g" "$@"; }
+# shape: a pressure file with every number replaced, to compare layouts.
+shape() { sed -E 's/[0-9]+(\.[0-9]+)?/N/g'; }
+# busy_pct BEFORE AFTER : busy % between two "cpu " lines of /proc/stat.
+busy_pct() {
+	echo "$1 $2" | awk '{
+		t1 = 0; for (i = 2; i <= 9; i++) t1 += $i
+		t2 = 0; for (i = 13; i <= 20; i++) t2 += $i
+		idle = ($16 + $17) - ($5 + $6); dt = t2 - t1
+		if (dt <= 0) { print -1; exit }
+		printf "%d\n", (dt - idle) * 100 / dt }'
+}
+# data_disk prints the name of the block device mounted on /mnt/data (vda).
+data_disk() { awk '$2 == "/mnt/data" { sub("/dev/", "", $1); print $1; exit }' /proc/mounts; }
+# wsectors DEV : sectors written (field 10) for DEV on stdin (diskstats).
+wsectors() { awk -v d="$1" '$3 == d { print $10; exit }'; }
+
+mkdir -p /etc/procview
+cat >/etc/procview/config.toml <<'EOF'
+state_root = "/run/procview"
+refresh_interval = "1s"
+log_level = "debug"
+log_file = "/run/procview.log"
+runtime = "/usr/sbin/runc"
+fail_mode = "open"
+EOF
+
+# ---------------------------------------------------------------- smoke ----
+fs=$(/usr/bin/stat -fc %T $CG)
+check "cgroup2 is mounted at /sys/fs/cgroup" "stat -fc %T says $fs" [ "$fs" = cgroup2fs ]
+sc=$(cat $CG/cgroup.subtree_control)
+missing=
+for c in cpu cpuset io memory pids; do
+	case " $sc " in *" $c "*) ;; *) missing="$missing $c" ;; esac
+done
+check "controllers cpu cpuset io memory pids enabled at the root" "missing:$missing (subtree_control: $sc)" [ -z "$missing" ]
+hostswap=$(field SwapTotal </proc/meminfo)
+check "swap is enabled" "SwapTotal $hostswap kB" [ "${hostswap:-0}" -gt 0 ]
+dd_disk=$(data_disk)
+check "virtio data disk mounted on /mnt/data" "$(cat /proc/mounts)" [ -n "$dd_disk" ]
+check "pressure files exist (psi=1)" "$(ls $CG)" test -r $CG/cpu.pressure -a -r /proc/pressure/io
+
+# write_bundle DIR ID ARGS... writes an OCI bundle for a busybox container
+# with a 256 MiB memory limit and a 50000/100000 CPU quota.
+write_bundle() {
+	b=$1 id=$2; shift 2
+	args=
+	for a in "$@"; do args="$args${args:+, }\"$a\""; done
+	mkdir -p "$b" "/mnt/data/$id"
+	cat >"$b/config.json" <<EOF
+{
+  "ociVersion": "1.0.2",
+  "process": {
+    "terminal": false,
+    "user": {"uid": 0, "gid": 0},
+    "args": [$args],
+    "env": ["PATH=/bin", "TERM=dumb"],
+    "cwd": "/",
+    "noNewPrivileges": true
+  },
+  "root": {"path": "$ROOTFS", "readonly": false},
+  "hostname": "$id",
+  "mounts": [
+    {"destination": "/proc", "type": "proc", "source": "proc"},
+    {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+    {"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]},
+    {"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=131072k"]},
+    {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]},
+    {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]},
+    {"destination": "/data", "type": "bind", "source": "/mnt/data/$id", "options": ["rbind", "rw"]}
+  ],
+  "linux": {
+    "cgroupsPath": "/procview-test-$id",
+    "resources": {
+      "memory": {"limit": 268435456},
+      "cpu": {"quota": 50000, "period": 100000}
+    },
+    "namespaces": [{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}, {"type": "cgroup"}]
+  }
+}
+EOF
+}
+
+write_bundle "$T/smoke" smoke cat /sys/fs/cgroup/memory.max
+out=$(timeout 60 runc run -b "$T/smoke" smoke 2>&1 </dev/null)
+check "runc runs a busybox container; memory.max inside is 268435456" "runc run: $out" [ "$out" = 268435456 ]
+timeout 10 runc delete -f smoke >/dev/null 2>&1
+
+# ------------------------------------------------------------- procview ----
+have() {
+	if [ -x "$BIN/$1" ]; then return 0; fi
+	notok "$2" "procview binary $BIN/$1 is missing: $(grep "^$1:" $BIN/BUILD-STATUS)"
+	return 1
+}
+PV="$BIN/procview"
+render() { timeout 20 "$PV" render --cgroup "$1" --cgroup-root $CG --proc-root /proc "$2" 2>"$T/render.err"; }
+rerr() { echo "procview render: $(head -c 600 "$T/render.err")"; }
+
+# --- CLI: procview render on cgroups this script creates.
+A=procview-test-a
+mkdir -p $CG/$A
+echo 268435456 >$CG/$A/memory.max
+echo "50000 100000" >$CG/$A/cpu.max
+if have procview "cli: procview render works"; then
+	mi=$(render /$A meminfo)
+	if [ -n "$mi" ]; then ok "cli: procview render works"; else notok "cli: procview render works" "$(rerr)"; fi
+
+	got=$(echo "$mi" | field MemTotal)
+	check "cli: MemTotal = memory.max 256 MiB = 262144 kB" "MemTotal=$got; $(rerr)" [ "$got" = 262144 ]
+
+	# 50 MiB into a tmpfs by a task in the cgroup: shmem is charged to it.
+	mkdir -p /tmp/pv-shm && mount -t tmpfs -o size=100m tmpfs /tmp/pv-shm
+	b_free=$(echo "$mi" | field MemFree) b_avail=$(echo "$mi" | field MemAvailable) b_shm=$(echo "$mi" | field Shmem)
+	in_cg $A dd if=/dev/zero of=/tmp/pv-shm/f bs=1M count=50 2>/dev/null
+	mi2=$(render /$A meminfo)
+	a_free=$(echo "$mi2" | field MemFree) a_avail=$(echo "$mi2" | field MemAvailable) a_shm=$(echo "$mi2" | field Shmem)
+	cur_kb=$(($(cat $CG/$A/memory.current) / 1024))
+	check "cli: Shmem grows by ~51200 kB after 50 MiB in tmpfs" "Shmem $b_shm -> $a_shm" grew_near "$b_shm" "$a_shm" 51200 10
+	check "cli: MemFree drops by >= 46080 kB" "MemFree $b_free -> $a_free" dropped "$b_free" "$a_free" 46080
+	check "cli: MemFree = MemTotal - memory.current (+-2%)" "MemFree $a_free, memory.current $cur_kb kB" near "$a_free" $((262144 - cur_kb)) 2
+	check "cli: MemAvailable excludes shmem (drops by >= 46080 kB)" "MemAvailable $b_avail -> $a_avail" dropped "$b_avail" "$a_avail" 46080
+	check "cli: MemAvailable + Shmem <= MemTotal" "MemAvailable $a_avail Shmem $a_shm" [ $((a_avail + a_shm)) -le 262144 ]
+	rm -f /tmp/pv-shm/f
+	umount /tmp/pv-shm
+
+	# Swap: SwapTotal = min(memory.swap.max, host swap).
+	echo 33554432 >$CG/$A/memory.swap.max
+	got=$(render /$A meminfo | field SwapTotal)
+	want=$(min 32768 "$hostswap")
+	check "cli: SwapTotal = min(swap.max 32 MiB, host) = $want kB" "SwapTotal=$got; $(rerr)" [ "$got" = "$want" ]
+	got=$(render /$A swaps | awk 'NR > 1 { s += $3 } END { print s + 0 }')
+	check "cli: swaps Size column sums to $want kB" "swaps: $(render /$A swaps)" [ "$got" = "$want" ]
+	echo max >$CG/$A/memory.swap.max
+	got=$(render /$A meminfo | field SwapTotal)
+	check "cli: SwapTotal = host swap ($hostswap kB) when swap.max is max" "SwapTotal=$got" [ "$got" = "$hostswap" ]
+
+	# CPU: quota 0.5 -> one CPU.
+	got=$(render /$A online | tr -d ' \n')
+	check "cli: online is 0 at quota 0.5" "online='$got'; $(rerr)" [ "$got" = 0 ]
+	got=$(render /$A cpuinfo | grep -c '^processor')
+	check "cli: cpuinfo lists one processor" "processors=$got; $(rerr)" [ "$got" = 1 ]
+
+	# vmstat pgfault grows when a task in the cgroup touches 16 MiB.
+	v1=$(render /$A vmstat | field pgfault)
+	in_cg $A dd if=/dev/zero of=/dev/null bs=16M count=2 2>/dev/null
+	v2=$(render /$A vmstat | field pgfault)
+	check "cli: vmstat pgfault grows by >= 1000 after touching 16 MiB" "pgfault $v1 -> $v2; $(rerr)" grew "$v1" "$v2" 1000
+
+	# diskstats: 16 MiB of direct I/O = 32768 sectors.
+	s1=$(render /$A diskstats | wsectors "$dd_disk")
+	in_cg $A dd if=/dev/zero of=/mnt/data/pv-direct bs=1M count=16 oflag=direct 2>/dev/null
+	s2=$(render /$A diskstats | wsectors "$dd_disk")
+	check "cli: diskstats $dd_disk sectors written +32768 (+-10%) after 16 MiB O_DIRECT" "sectors $s1 -> $s2; io.stat: $(cat $CG/$A/io.stat); $(rerr)" \
+		grew_near "$s1" "$s2" 32768 10
+	rm -f /mnt/data/pv-direct
+
+	# pressure files have the cgroup's *.pressure layout.
+	for r in cpu memory io; do
+		got=$(render /$A "pressure/$r" | shape)
+		want=$(shape <$CG/$A/$r.pressure)
+		check "cli: pressure/$r has the shape of $r.pressure" "got: $got; want: $want; $(rerr)" same "$got" "$want"
+	done
+
+	# Busy % at full quota, from two stat samples.
+	in_cg $A sh -c 'while :; do :; done' &
+	busy=$!
+	sleep 1
+	c1=$(render /$A stat | grep '^cpu ')
+	sleep 3
+	c2=$(render /$A stat | grep '^cpu ')
+	kill $busy; wait $busy 2>/dev/null
+	pct=$(busy_pct "$c1" "$c2")
+	check "cli: stat busy >= 90% with one busy loop at quota 0.5" "busy=$pct%; '$c1' -> '$c2'; cpu.stat: $(tr '\n' ' ' <$CG/$A/cpu.stat)" [ "${pct:--1}" -ge 90 ]
+
+	# Nested: the smaller ancestor limit wins.
+	N=procview-test-nest
+	mkdir -p $CG/$N
+	echo "+memory +cpu" >$CG/$N/cgroup.subtree_control
+	echo 134217728 >$CG/$N/memory.max
+	mkdir -p $CG/$N/leaf
+	echo 536870912 >$CG/$N/leaf/memory.max
+	got=$(render /$N/leaf meminfo | field MemTotal)
+	check "cli: nested ancestor 128M, leaf 512M -> MemTotal 131072 kB" "MemTotal=$got; $(rerr)" [ "$got" = 131072 ]
+	rmdir $CG/$N/leaf $CG/$N
+fi
+rmdir $CG/$A 2>/dev/null
+
+# --- Containers through procview-runc (hook + daemon).
+C=ctr1
+CGC=$CG/procview-test-$C
+cx() { timeout 20 runc exec $C "$@" 2>&1; }
+if have procview-runc "ctr: procview-runc run starts a container" &&
+	have procview-hook "ctr: procview-hook is present" &&
+	have procviewd "ctr: procviewd is present"; then
+	write_bundle "$T/$C" $C sleep 3600
+	host_up0=$(cut -d' ' -f1 /proc/uptime | cut -d. -f1)
+	out=$(timeout 60 procview-runc run -d -b "$T/$C" $C 2>&1 </dev/null >/dev/null)
+	st=$(runc state $C 2>/dev/null | grep '"status"')
+	if echo "$st" | grep -q running; then
+		ok "ctr: procview-runc run starts a container"
+	else
+		notok "ctr: procview-runc run starts a container" "procview-runc: $out" "state: $st" "log: $(tail -n 20 /run/procview.log 2>/dev/null)"
+	fi
+	got=$(cx grep -c ' /proc/meminfo ' /proc/self/mountinfo)
+	check "ctr: /proc/meminfo is a mount inside the container" "mountinfo matches: $got; log: $(tail -n 10 /run/procview.log 2>/dev/null)" [ "$got" = 1 ]
+
+	mi=$(cx cat /proc/meminfo)
+	got=$(echo "$mi" | field MemTotal)
+	check "ctr: MemTotal = 262144 kB" "MemTotal=$got" [ "$got" = 262144 ]
+
+	got=$(cx cat /sys/devices/system/cpu/online | tr -d ' \n')
+	check "ctr: /sys/devices/system/cpu/online is 0" "online='$got'" [ "$got" = 0 ]
+	got=$(cx grep -c '^processor' /proc/cpuinfo)
+	check "ctr: cpuinfo lists one processor" "processors=$got" [ "$got" = 1 ]
+
+	# Container uptime counts from its start, not from boot.
+	host_up1=$(cut -d' ' -f1 /proc/uptime | cut -d. -f1)
+	up=$(cx cat /proc/uptime | cut -d' ' -f1 | cut -d. -f1)
+	check "ctr: uptime ($up s) <= time since start ($((host_up1 - host_up0)) s) + 2" "uptime: $(cx cat /proc/uptime); host uptime $host_up1, container started at $host_up0" \
+		[ "${up:-999999}" -le $((host_up1 - host_up0 + 2)) ]
+
+	# MemFree/MemAvailable/Shmem after 50 MiB in the container's /dev/shm.
+	b_free=$(echo "$mi" | field MemFree) b_avail=$(echo "$mi" | field MemAvailable) b_shm=$(echo "$mi" | field Shmem)
+	cx dd if=/dev/zero of=/dev/shm/f bs=1M count=50 >/dev/null
+	sleep 2.5
+	mi2=$(cx cat /proc/meminfo)
+	a_free=$(echo "$mi2" | field MemFree) a_avail=$(echo "$mi2" | field MemAvailable) a_shm=$(echo "$mi2" | field Shmem)
+	check "ctr: Shmem grows by ~51200 kB after 50 MiB in /dev/shm" "Shmem $b_shm -> $a_shm" grew_near "$b_shm" "$a_shm" 51200 10
+	check "ctr: MemFree drops by >= 46080 kB" "MemFree $b_free -> $a_free" dropped "$b_free" "$a_free" 46080
+	check "ctr: MemAvailable excludes shmem (drops by >= 46080 kB)" "MemAvailable $b_avail -> $a_avail" dropped "$b_avail" "$a_avail" 46080
+	cx rm -f /dev/shm/f
+
+	# vmstat pgfault grows.
+	v1=$(cx cat /proc/vmstat | field pgfault)
+	cx dd if=/dev/zero of=/dev/null bs=16M count=2 >/dev/null
+	sleep 2.5
+	v2=$(cx cat /proc/vmstat | field pgfault)
+	check "ctr: vmstat pgfault grows by >= 1000" "pgfault $v1 -> $v2" grew "$v1" "$v2" 1000
+
+	# diskstats after 16 MiB O_DIRECT on the virtio disk.
+	s1=$(cx cat /proc/diskstats | wsectors "$dd_disk")
+	cx dd if=/dev/zero of=/data/direct bs=1M count=16 oflag=direct >/dev/null
+	sleep 2.5
+	s2=$(cx cat /proc/diskstats | wsectors "$dd_disk")
+	check "ctr: diskstats $dd_disk sectors written +32768 (+-10%)" "sectors $s1 -> $s2; io.stat: $(cat $CGC/io.stat)" \
+		grew_near "$s1" "$s2" 32768 10
+
+	for r in cpu memory io; do
+		got=$(cx cat /proc/pressure/$r | shape)
+		want=$(shape <$CGC/$r.pressure)
+		check "ctr: /proc/pressure/$r has the shape of $r.pressure" "got: $got; want: $want" same "$got" "$want"
+	done
+
+	# Busy % from two samples while one busy loop runs at full quota.
+	timeout 20 runc exec -d $C sh -c 'while :; do :; done' </dev/null >/dev/null 2>&1
+	sleep 2
+	c1=$(cx grep '^cpu ' /proc/stat)
+	sleep 4
+	c2=$(cx grep '^cpu ' /proc/stat)
+	pct=$(busy_pct "$c1" "$c2")
+	check "ctr: /proc/stat busy >= 90% at full quota" "busy=$pct%; '$c1' -> '$c2'" [ "${pct:--1}" -ge 90 ]
+
+	# Refresh: with the loop running, /proc/stat and uptime change within 2 s.
+	u1=$(cx cat /proc/uptime)$(cx grep '^cpu ' /proc/stat)
+	sleep 2
+	u2=$(cx cat /proc/uptime)$(cx grep '^cpu ' /proc/stat)
+	check "ctr: daemon refreshes the views within 2 s" "before: $u1; after: $u2" [ "$u1" != "$u2" ]
+
+	# Load: a second busy task, ~15 s.
+	timeout 20 runc exec -d $C sh -c 'while :; do :; done' </dev/null >/dev/null 2>&1
+	sleep 15
+	la=$(cx cat /proc/loadavg)
+	check "ctr: loadavg 1-min > 0 after 2 busy tasks for 15 s" "loadavg: $la" \
+		awk -v l="${la%% *}" 'BEGIN { exit !(l + 0 > 0) }'
+
+	# Daemon restart: kill -9, start again, views still update.
+	pid=$(cat /run/procview/procviewd.pid 2>/dev/null)
+	[ -n "$pid" ] && [ -d "/proc/$pid" ] || pid=$(pidof procviewd)
+	if [ -n "$pid" ]; then
+		ok "ctr: procviewd is running (pid $pid)"
+		kill -9 $pid
+		sleep 0.5
+		setsid procviewd >>/run/procviewd.out 2>&1 </dev/null &
+		sleep 1.5
+		u1=$(cx cat /proc/uptime)$(cx grep '^cpu ' /proc/stat)
+		sleep 2
+		u2=$(cx cat /proc/uptime)$(cx grep '^cpu ' /proc/stat)
+		check "ctr: views update after kill -9 and restart of procviewd" "before: $u1; after: $u2; procviewd: $(tail -n 5 /run/procviewd.out)" [ "$u1" != "$u2" ]
+	else
+		notok "ctr: procviewd is running" "no pid file, no process; log: $(tail -n 20 /run/procview.log 2>/dev/null)"
+		notok "ctr: views update after kill -9 and restart of procviewd" "no procviewd to restart"
+	fi
+
+	timeout 20 runc kill $C KILL >/dev/null 2>&1
+	sleep 0.5
+	timeout 20 runc delete -f $C >/dev/null 2>&1
+fi
+rmdir $CGC 2>/dev/null
+
+if [ "$fails" != 0 ] && [ -s /run/procview.log ]; then
+	diag "procview log (tail):"
+	tail -n 30 /run/procview.log | sed 's/^/#   /'
+fi
+echo "1..$n"
+[ "$fails" = 0 ]
