@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,6 +45,12 @@ func testLogger(t *testing.T) logrus.FieldLogger {
 	l := logrus.New()
 	l.SetOutput(testWriter{t})
 	l.SetLevel(logrus.DebugLevel)
+	return l
+}
+
+func nullLogger() logrus.FieldLogger {
+	l := logrus.New()
+	l.SetOutput(io.Discard)
 	return l
 }
 

@@ -16,6 +16,7 @@
 //     namespace's mount, even through /proc/self/fd), so host paths would have
 //     to be re-resolved in the container's copy of the host tree. The detached
 //     clone needs no path at all once it exists.
+//   - The clone is made private, so it is no peer of a shared state root.
 //   - The clone is made read-only (and nosuid/nodev/noexec like the target's
 //     mount) with mount_setattr(2) before it is attached, so it is never
 //     visible writable.
@@ -311,6 +312,14 @@ func cloneSource(path string) (int, error) {
 	if err := unix.Fstat(fd, &st); err != nil {
 		unix.Close(fd)
 		return -1, fmt.Errorf("stat source %s: %w", path, err)
+	}
+	// A clone of a shared mount (the state root under systemd) is a peer
+	// of it: anything later mounted over the file in the container would
+	// propagate back to the state root and into every other container's
+	// bind.
+	if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &unix.MountAttr{Propagation: unix.MS_PRIVATE}); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("make clone of %s private: %w", path, err)
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		unix.Close(fd)

@@ -25,6 +25,13 @@ const (
 )
 
 func TestMain(m *testing.M) {
+	if dir := os.Getenv(envSharedHelper); dir != "" {
+		if err := sharedSourceHelper(dir); err != nil {
+			fmt.Fprintln(os.Stderr, "shared source helper:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if os.Getenv(envHookBinds) != "" {
 		if err := runTestHook(); err != nil {
 			fmt.Fprintln(os.Stderr, "test hook:", err)
