@@ -246,7 +246,9 @@ func TestForwarding(t *testing.T) {
 			return []string{"--debug", "run", "-d", "--bundle=" + b, "--console-socket", "/tmp/ü.sock", id}
 		}},
 		{name: "create, default bundle", edits: true, cwdBundle: true, args: func(string) []string { return []string{"create", id} }},
-		{name: "start", args: func(string) []string { return []string{"--root", "/r", "--log", "/tmp/l.json", "--log-format", "json", "start", id} }},
+		{name: "start", args: func(string) []string {
+			return []string{"--root", "/r", "--log", "/dev/null", "--log-format", "json", "start", id}
+		}},
 		{name: "state", args: func(string) []string { return []string{"state", id} }},
 		{name: "delete --force", args: func(string) []string { return []string{"delete", "--force", id} }},
 		{name: "kill", args: func(string) []string { return []string{"kill", id, "9"} }},
@@ -369,7 +371,7 @@ func TestTimeNamespace(t *testing.T) {
 			}
 			var got struct {
 				Linux struct {
-					Namespaces  []specs.LinuxNamespace          `json:"namespaces"`
+					Namespaces  []specs.LinuxNamespace           `json:"namespaces"`
 					TimeOffsets map[string]specs.LinuxTimeOffset `json:"timeOffsets"`
 				} `json:"linux"`
 			}
