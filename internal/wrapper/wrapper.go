@@ -60,7 +60,7 @@ func Main(argv []string) int {
 		entry = entry.WithField("container", a.ContainerID)
 	}
 	if logErr != nil {
-		entry.WithError(logErr).Warn("procview-runc: some log sinks are unavailable")
+		entry.WithError(logErr).Debug("procview-runc: some log sinks are unavailable")
 	}
 	if cfgErr != nil {
 		entry.WithError(cfgErr).Warn("procview-runc: config unreadable, using defaults")
