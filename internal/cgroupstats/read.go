@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"strings"
 	"syscall"
 )
 
@@ -31,7 +32,9 @@ func Read(fsys fs.FS, mode Mode, loc Location) (*Stats, error) {
 			return nil, err
 		}
 		if mode == ModeHybrid && loc.Unified != "" {
-			if err := r.mergeUnified(st, loc.Unified); err != nil {
+			// The unified tree only adds data (pressure); a cgroup missing
+			// there is not an error when the v1 side was found.
+			if err := r.mergeUnified(st, loc.Unified); err != nil && !errors.Is(err, fs.ErrNotExist) {
 				return nil, err
 			}
 		}
@@ -149,7 +152,9 @@ func (r reader) controllerDir(dirs map[string]string, loc Location, c string) (d
 		return "", "", false, err
 	}
 	if !isDir {
-		return "", "", false, fmt.Errorf("cgroup %s: %w", dir, fs.ErrNotExist)
+		// Not every runtime creates the cgroup in every hierarchy; Read
+		// fails only when none of them has it.
+		return "", "", false, nil
 	}
 	return dir, root, true, nil
 }
@@ -159,7 +164,17 @@ func (r reader) readV1(st *Stats, loc Location) error {
 	if err != nil {
 		return err
 	}
-	ctl := func(c string) (string, string, bool, error) { return r.controllerDir(dirs, loc, c) }
+	var missing []string
+	found := false
+	ctl := func(c string) (string, string, bool, error) {
+		dir, root, ok, err := r.controllerDir(dirs, loc, c)
+		if ok {
+			found = true
+		} else if err == nil && dirs[c] != "" && loc.V1[c] != "" {
+			missing = append(missing, dirs[c]+loc.V1[c])
+		}
+		return dir, root, ok, err
+	}
 
 	if dir, root, ok, err := ctl("memory"); err != nil {
 		return err
@@ -207,10 +222,13 @@ func (r reader) readV1(st *Stats, loc Location) error {
 			return err
 		}
 	}
+	if !found && len(missing) > 0 {
+		return fmt.Errorf("cgroup %s: %w", strings.Join(missing, ", "), fs.ErrNotExist)
+	}
 	// cgroup.procs and tasks exist in every hierarchy; take them from the
 	// first controller this cgroup has, pids first since it counts tasks.
 	for _, c := range []string{"pids", "memory", "cpu", "cpuacct", "cpuset", "blkio"} {
-		dir, _, ok, err := ctl(c)
+		dir, _, ok, err := r.controllerDir(dirs, loc, c)
 		if err != nil {
 			return err
 		}

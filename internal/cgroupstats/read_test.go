@@ -107,6 +107,9 @@ func TestReadV1(t *testing.T) {
 func TestReadV1MissingControllers(t *testing.T) {
 	fsys := fstest.MapFS{
 		"memory/c/memory.usage_in_bytes": file("5\n"),
+		// cpu is mounted but the runtime did not create /c there.
+		"cpu/cpu.cfs_quota_us":  file("-1\n"),
+		"cpu/cpu.cfs_period_us": file("100000\n"),
 	}
 	got, err := Read(fsys, ModeV1, LocationFromPath("/c"))
 	if err != nil {
