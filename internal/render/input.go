@@ -45,6 +45,17 @@ type Input struct {
 	LastPID         int // highest PID in the container's PID namespace
 	Processes       uint64
 	ContextSwitches uint64 // ctxt: sum of the tasks' switches, when known
+
+	// PageSize is the host's page size in bytes (os.Getpagesize), used to
+	// turn memory.stat bytes into /proc/vmstat page counts; 0 means 4096.
+	PageSize int
+}
+
+func (in *Input) pageSize() int {
+	if in.PageSize > 0 {
+		return in.PageSize
+	}
+	return 4096
 }
 
 // Func renders one view.
