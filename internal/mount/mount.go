@@ -147,35 +147,32 @@ func BindInto(log logrus.FieldLogger, pid int, rootfs string, binds []Bind) ([]R
 	}
 
 	results := make([]Result, len(binds))
-	trees := make([]int, len(binds))
+	sources := make([]*source, len(binds))
 	for i, b := range binds {
 		results[i].Bind = b
-		trees[i] = -1
 		if err := checkTarget(b.Target); err != nil {
 			results[i].Status, results[i].Err = StatusRefused, err
 			continue
 		}
-		fd, err := cloneSource(b.Source)
+		src, err := prepareSource(b.Source)
 		if err != nil {
 			results[i].Status, results[i].Err = StatusFailed, err
-			if errors.Is(err, ErrNotRegular) {
+			if errors.Is(err, ErrNotRegular) || errors.Is(err, ErrBadPath) {
 				results[i].Status = StatusRefused
 			}
 			continue
 		}
-		trees[i] = fd
+		sources[i] = src
 	}
 	// Detached clones that were not attached vanish when their fd closes.
 	defer func() {
-		for _, fd := range trees {
-			if fd >= 0 {
-				unix.Close(fd)
-			}
+		for _, src := range sources {
+			src.close()
 		}
 	}()
 
 	err = onThrowawayThread(func() error {
-		return bindInNamespace(log, ns, rootfs, trees, results)
+		return bindInNamespace(log, ns, rootfs, sources, results)
 	})
 	if err != nil {
 		return nil, err
@@ -222,7 +219,7 @@ func throwaway(fn func() error, errc chan<- error) {
 
 // bindInNamespace runs on a locked thread that it moves into ns. An error
 // means no bind was attempted.
-func bindInNamespace(log logrus.FieldLogger, ns *os.File, rootfs string, trees []int, results []Result) error {
+func bindInNamespace(log logrus.FieldLogger, ns *os.File, rootfs string, sources []*source, results []Result) error {
 	if err := unix.Unshare(unix.CLONE_FS); err != nil {
 		return fmt.Errorf("unshare CLONE_FS: %w", err)
 	}
@@ -239,93 +236,12 @@ func bindInNamespace(log logrus.FieldLogger, ns *os.File, rootfs string, trees [
 		return fmt.Errorf("resolve rootfs %s: %w", rootfs, err)
 	}
 	for i := range results {
-		if trees[i] < 0 {
+		if sources[i] == nil {
 			continue
 		}
-		attach(log, root, rootReal, trees[i], &results[i])
+		attach(log, root, rootReal, sources[i], &results[i])
 	}
 	return nil
-}
-
-// attach mounts the detached tree fd over r.Target, filling in r.
-func attach(log logrus.FieldLogger, root *os.File, rootReal string, tree int, r *Result) {
-	target, err := openTarget(root, rootReal, r.Target)
-	if err != nil {
-		r.Status, r.Err = StatusRefused, err
-		if errors.Is(err, ErrMissing) {
-			r.Status = StatusMissing
-		}
-		return
-	}
-	defer target.Close()
-
-	// Same inode as the source: an earlier run already mounted it. Checked
-	// before the filesystem test, which the earlier bind would now fail.
-	if same, ro, err := sameFile(target, tree); err != nil {
-		r.Status, r.Err = StatusFailed, fmt.Errorf("compare %s with source %s: %w", r.Target, r.Source, err)
-		return
-	} else if same {
-		r.Status, r.Already, r.ReadOnly = StatusMounted, true, ro
-		return
-	}
-
-	attrs, err := checkTargetFile(target, r.Target)
-	if err != nil {
-		r.Status, r.Err = StatusRefused, err
-		return
-	}
-
-	// Read-only before the mount is visible; retried after attaching if the
-	// kernel refuses it on a detached mount.
-	attr := unix.MountAttr{Attr_set: attrs}
-	roErr := unix.MountSetattr(tree, "", unix.AT_EMPTY_PATH, &attr)
-
-	if err := unix.MoveMount(tree, "", int(target.Fd()), "",
-		unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
-		r.Status, r.Err = StatusFailed, fmt.Errorf("move_mount %s onto %s: %w", r.Source, r.Target, err)
-		return
-	}
-	r.Status = StatusMounted
-	if roErr != nil {
-		roErr = unix.MountSetattr(tree, "", unix.AT_EMPTY_PATH, &attr)
-	}
-	if roErr != nil {
-		log.WithError(roErr).WithField("target", r.Target).Warn("bind mounted but not read-only")
-		return
-	}
-	r.ReadOnly = true
-}
-
-// cloneSource makes a detached copy of the mount holding path, rooted at
-// path, in the calling thread's (host) mount namespace.
-func cloneSource(path string) (int, error) {
-	if !filepath.IsAbs(path) {
-		return -1, fmt.Errorf("clone source %q: %w: not absolute", path, ErrBadPath)
-	}
-	// The source is ours (state root), but a symlink there is a bug: don't follow it.
-	fd, err := unix.OpenTree(unix.AT_FDCWD, path,
-		unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC|unix.AT_SYMLINK_NOFOLLOW)
-	if err != nil {
-		return -1, fmt.Errorf("open_tree %s: %w", path, err)
-	}
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		unix.Close(fd)
-		return -1, fmt.Errorf("stat source %s: %w", path, err)
-	}
-	// A clone of a shared mount (the state root under systemd) is a peer
-	// of it: anything later mounted over the file in the container would
-	// propagate back to the state root and into every other container's
-	// bind.
-	if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &unix.MountAttr{Propagation: unix.MS_PRIVATE}); err != nil {
-		unix.Close(fd)
-		return -1, fmt.Errorf("make clone of %s private: %w", path, err)
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		unix.Close(fd)
-		return -1, fmt.Errorf("source %s: %w (mode %#o)", path, ErrNotRegular, st.Mode&unix.S_IFMT)
-	}
-	return fd, nil
 }
 
 // checkRootfs requires an absolute, clean path other than "/": the rootfs

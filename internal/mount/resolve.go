@@ -129,26 +129,6 @@ func checkTargetFile(f *os.File, target string) (uint64, error) {
 	return mountAttrs(sfs.Flags), nil
 }
 
-// sameFile reports whether target is the inode tree (the cloned source) is
-// rooted at, and whether target's mount is read-only.
-func sameFile(target *os.File, tree int) (same, readOnly bool, err error) {
-	var t, s unix.Stat_t
-	if err := unix.Fstat(int(target.Fd()), &t); err != nil {
-		return false, false, err
-	}
-	if err := unix.Fstat(tree, &s); err != nil {
-		return false, false, err
-	}
-	if t.Dev != s.Dev || t.Ino != s.Ino {
-		return false, false, nil
-	}
-	var sfs unix.Statfs_t
-	if err := unix.Fstatfs(int(target.Fd()), &sfs); err != nil {
-		return true, false, err
-	}
-	return true, sfs.Flags&unix.ST_RDONLY != 0, nil
-}
-
 // mountAttrs maps statfs f_flags of the target's mount to the MOUNT_ATTR_*
 // set for the bind.
 func mountAttrs(flags int64) uint64 {

@@ -25,6 +25,7 @@ const (
 )
 
 func TestMain(m *testing.M) {
+	forceLegacy = os.Getenv(envLegacy) != ""
 	if dir := os.Getenv(envSharedHelper); dir != "" {
 		if err := sharedSourceHelper(dir); err != nil {
 			fmt.Fprintln(os.Stderr, "shared source helper:", err)
@@ -166,6 +167,9 @@ if (echo x > /proc/meminfo) 2>/dev/null; then echo rw; else echo ro; fi`}
 		Args: []string{self, "-test.run=^$"},
 		Env:  []string{envHookBinds + "=" + string(bindsJSON), envHookOut + "=" + hookOut},
 	}}}
+	if forceLegacy {
+		cfg.Hooks.CreateRuntime[0].Env = append(cfg.Hooks.CreateRuntime[0].Env, envLegacy+"=1")
+	}
 	data, err = json.Marshal(&cfg)
 	if err != nil {
 		t.Fatal(err)

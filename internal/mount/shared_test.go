@@ -18,6 +18,9 @@ import (
 // private mount namespace (see TestMain).
 const envSharedHelper = "PROCVIEW_MOUNT_TEST_SHARED_DIR"
 
+// envLegacy sets forceLegacy in a helper process.
+const envLegacy = "PROCVIEW_MOUNT_TEST_LEGACY"
+
 // TestBindIntoSharedSource: when the state root is a shared mount (the
 // systemd default), the bind must not stay its peer; otherwise a mount made
 // over the file in the container would propagate back into the host's state
@@ -32,6 +35,9 @@ func TestBindIntoSharedSource(t *testing.T) {
 	base := t.TempDir()
 	cmd := exec.Command(self, "-test.run=^$")
 	cmd.Env = append(os.Environ(), envSharedHelper+"="+base)
+	if forceLegacy {
+		cmd.Env = append(cmd.Env, envLegacy+"=1")
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS}
 	out, err := cmd.CombinedOutput()
 	if err != nil {
