@@ -23,6 +23,8 @@
 // fields. Growing from or shrinking to empty is reported as a change of size.
 package layout
 
+import "bytes"
+
 // Mode says how a view keeps its length.
 type Mode int
 
@@ -70,11 +72,15 @@ type Layout struct {
 	lines map[string]*lineSlots
 	epoch int
 	toks  []token
+	// byLine caches the lineSlots used for each line index by the last
+	// call, skipping the map lookup when the file's line keys are unchanged.
+	byLine []*lineSlots
 }
 
 // lineSlots are the slot widths of the lines that share one key, one entry
 // per occurrence of the key in the file.
 type lineSlots struct {
+	key   string
 	occ   [][]int // occurrence -> token index -> field width (0: not a slot)
 	epoch int     // Apply call that last counted occurrences
 	seen  int     // occurrences counted in that call
@@ -149,18 +155,10 @@ func (l *Layout) slack(n int) int {
 // slot takes exactly the width it has in content.
 func (l *Layout) align(dst, content []byte, widen bool) []byte {
 	l.epoch++
-	for len(content) > 0 {
-		line := content
-		rest := []byte(nil)
-		nl := false
-		for i, c := range content {
-			if c == '\n' {
-				line, rest, nl = content[:i], content[i+1:], true
-				break
-			}
-		}
+	for n := 0; len(content) > 0; n++ {
+		line, rest, nl := bytes.Cut(content, []byte{'\n'})
 		content = rest
-		dst = l.alignLine(dst, line, widen)
+		dst = l.alignLine(dst, n, line, widen)
 		if nl {
 			dst = append(dst, '\n')
 		}
@@ -168,7 +166,7 @@ func (l *Layout) align(dst, content []byte, widen bool) []byte {
 	return dst
 }
 
-func (l *Layout) alignLine(dst, line []byte, widen bool) []byte {
+func (l *Layout) alignLine(dst []byte, n int, line []byte, widen bool) []byte {
 	toks, trail := l.tokenize(line)
 	var key []byte
 	for _, t := range toks {
@@ -177,24 +175,33 @@ func (l *Layout) alignLine(dst, line []byte, widen bool) []byte {
 			break
 		}
 	}
-	ls := l.lines[string(key)]
-	if ls == nil {
-		ls = &lineSlots{}
-		l.lines[string(key)] = ls
+	var ls *lineSlots
+	if n < len(l.byLine) && l.byLine[n].key == string(key) {
+		ls = l.byLine[n]
+	} else {
+		ls = l.lines[string(key)]
+		if ls == nil {
+			ls = &lineSlots{key: string(key)}
+			l.lines[ls.key] = ls
+		}
+		for len(l.byLine) <= n {
+			l.byLine = append(l.byLine, nil)
+		}
+		l.byLine[n] = ls
 	}
 	if ls.epoch != l.epoch {
 		ls.epoch, ls.seen = l.epoch, 0
 	}
-	n := ls.seen
+	occ := ls.seen
 	ls.seen++
-	for len(ls.occ) <= n {
+	for len(ls.occ) <= occ {
 		ls.occ = append(ls.occ, nil)
 	}
-	ws := ls.occ[n]
+	ws := ls.occ[occ]
 	for len(ws) < len(toks) {
 		ws = append(ws, 0)
 	}
-	ls.occ[n] = ws
+	ls.occ[occ] = ws
 
 	for i, t := range toks {
 		dst = append(dst, t.sep...)

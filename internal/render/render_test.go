@@ -110,7 +110,7 @@ func TestMeminfoKernelFormat(t *testing.T) {
 		want string
 	}{
 		{"HardwareCorrupted", 0, true, "HardwareCorrupted:     0 kB\n"}, // "HardwareCorrupted: %5lu kB\n"
-		{"HugePages_Total", 12, false, "HugePages_Total:      12\n"},     // "HugePages_Total:   %5lu\n"
+		{"HugePages_Total", 12, false, "HugePages_Total:      12\n"},    // "HugePages_Total:   %5lu\n"
 		{"VmallocTotal", 34359738367, true, "VmallocTotal:   34359738367 kB\n"},
 	}
 	for _, tt := range tests {
