@@ -24,15 +24,26 @@
 //     a mount namespace fails with EINVAL while fs attributes are shared with
 //     other threads) and setns into the container's mount namespace. The
 //     thread is never unlocked: when the goroutine returns, the Go runtime
-//     kills the thread instead of reusing it in the wrong namespace. This
-//     keeps everything in-process (no nsenter/mount binaries to find, no
-//     re-exec protocol) at the cost of one thread.
+//     kills the thread instead of reusing it in the wrong namespace. The
+//     main thread is never used for this (Go parks it instead of killing
+//     it, and /proc/self follows it). This keeps everything in-process (no
+//     nsenter/mount binaries to find, no re-exec protocol) at the cost of
+//     one thread.
 //   - The target is opened inside the rootfs with pathrs-lite (scoped
 //     resolution, never outside the rootfs), must resolve to exactly
 //     ROOTFS+Target (no symlink anywhere), must be a regular file on procfs
 //     (under /proc) or sysfs (under /sys), and the clone is attached onto
 //     that very fd with move_mount(2) MOVE_MOUNT_T_EMPTY_PATH, so there is no
 //     window between check and mount.
+//   - On kernels without open_tree/mount_setattr (before 5.12) the source is
+//     bind-mounted with mount(2) by its host path, which exists in the
+//     container's copy of the host tree before pivot_root, after checking it
+//     is the same inode; then made private and remounted read-only.
+//
+// Read-only is a mount flag, not a lock: root inside a user-namespaced
+// container owns its mount namespace and can remount the bind read-write, as
+// with runc's own ro binds. The view files then stay safe only because that
+// root (a mapped, unprivileged host uid) does not own them.
 package mount
 
 import (
