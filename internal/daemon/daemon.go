@@ -190,7 +190,7 @@ func (d *Daemon) note(key string, err error) {
 // empty (runc deleted it, or the container stopped and poststop was missed).
 func (d *Daemon) gone(s *publish.Set) bool {
 	start, err := tasks.StartTime(d.Sampler.ProcFS, s.Meta.Pid)
-	if err == nil && start == s.Meta.StartNs {
+	if err == nil && start == s.Meta.InitStartNs {
 		return false // init alive (and not a reused pid)
 	}
 	st, err := cgroupstats.Read(d.Sampler.CgroupFS, d.Sampler.Mode, s.Meta.Location)

@@ -156,6 +156,13 @@ func (h *Hook) CreateRuntime(st *specs.State) error {
 	if err != nil {
 		return fmt.Errorf("start time of pid %d: %w", st.Pid, err)
 	}
+	initStart := start
+	if off := tasks.BoottimeOffset(procFS, st.Pid); off < 0 {
+		// The container has its own boottime (procview-runc's time
+		// namespace): make the uptime view equal it, so sysinfo(2) and ps
+		// elapsed times agree with /proc/uptime.
+		start = uint64(-off)
+	}
 	cpuView := h.Cfg.CPUView
 	if v := ann[config.AnnotationCPUView]; v == config.CPUViewQuota || v == config.CPUViewCpuset {
 		cpuView = v
@@ -168,7 +175,7 @@ func (h *Hook) CreateRuntime(st *specs.State) error {
 	}
 	meta := &state.Meta{
 		ID: st.ID, Pid: st.Pid, Bundle: st.Bundle, Rootfs: rootfs,
-		Location: loc, StartNs: start, CPUView: cpuView, Views: names,
+		Location: loc, StartNs: start, InitStartNs: initStart, CPUView: cpuView, Views: names,
 		Created: time.Now().UTC(),
 	}
 	root := state.Root(h.Cfg.StateRoot)

@@ -66,11 +66,15 @@ type Meta struct {
 	Bundle   string               `json:"bundle,omitempty"`
 	Rootfs   string               `json:"rootfs,omitempty"`
 	Location cgroupstats.Location `json:"location"`
-	// StartNs is the container init's start in CLOCK_BOOTTIME nanoseconds.
-	StartNs uint64    `json:"start_ns"`
-	CPUView string    `json:"cpu_view"`
-	Views   []string  `json:"views"`
-	Created time.Time `json:"created"`
+	// StartNs is where the container's uptime starts, in host
+	// CLOCK_BOOTTIME ns: the init's start, or minus the boottime offset of
+	// the container's time namespace when it has one.
+	StartNs uint64 `json:"start_ns"`
+	// InitStartNs is the init's start time, to tell it from a reused pid.
+	InitStartNs uint64    `json:"init_start_ns"`
+	CPUView     string    `json:"cpu_view"`
+	Views       []string  `json:"views"`
+	Created     time.Time `json:"created"`
 }
 
 // Acct is the per-container history that keeps counters monotonic.

@@ -146,3 +146,33 @@ func ParseStatus(b []byte) Status {
 	}
 	return s
 }
+
+// BoottimeOffset reads the boottime offset (ns) of pid's time namespace from
+// /proc/PID/timens_offsets; 0 when there is none or the kernel lacks time
+// namespaces.
+func BoottimeOffset(procFS fs.FS, pid int) int64 {
+	b, err := fs.ReadFile(procFS, strconv.Itoa(pid)+"/timens_offsets")
+	if err != nil {
+		return 0
+	}
+	return ParseBoottimeOffset(b)
+}
+
+// ParseBoottimeOffset parses timens_offsets ("boottime <secs> <nanosecs>").
+func ParseBoottimeOffset(b []byte) int64 {
+	for len(b) > 0 {
+		var line []byte
+		line, b, _ = bytes.Cut(b, []byte{'\n'})
+		f := bytes.Fields(line)
+		if len(f) != 3 || (string(f[0]) != "boottime" && string(f[0]) != "7") {
+			continue
+		}
+		s, err1 := strconv.ParseInt(string(f[1]), 10, 64)
+		ns, err2 := strconv.ParseInt(string(f[2]), 10, 64)
+		if err1 != nil || err2 != nil {
+			return 0
+		}
+		return s*1e9 + ns
+	}
+	return 0
+}

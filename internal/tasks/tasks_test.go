@@ -69,3 +69,22 @@ func TestStartTimeSelf(t *testing.T) {
 		t.Error("start time of this process is 0")
 	}
 }
+
+func TestParseBoottimeOffset(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+	}{
+		{"monotonic           0         0\nboottime        -5832         0\n", -5832e9},
+		{"monotonic 0 0\nboottime 0 0\n", 0},
+		{"boottime -1 500\n", -1e9 + 500},
+		{"7 -3 0\n", -3e9},
+		{"garbage", 0},
+		{"boottime x 0\n", 0},
+	}
+	for _, tt := range tests {
+		if got := ParseBoottimeOffset([]byte(tt.in)); got != tt.want {
+			t.Errorf("ParseBoottimeOffset(%q) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+}
