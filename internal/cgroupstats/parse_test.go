@@ -346,3 +346,29 @@ func TestRelDir(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParsers checks that no parser panics on arbitrary input (garbage,
+// negative or huge numbers); the seeds run with every go test.
+func FuzzParsers(f *testing.F) {
+	for _, s := range []string{"", "max", "-1", "9223372036854771712", "99999999999999999999999",
+		"0-3,8", "4294967295-4294967296", "50000 100000", "8:0 rbytes=1 wbytes=-2",
+		"254:0 Read 1\nTotal 1", "cpu user system\n0 1 2", "a 1\nb 2", "0::/x\n1:cpu:/y",
+		"dentry 1 2 3 4 5 : tunables 0 0 0 : slabdata 1 18446744073709551615 0"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, _ = parseUint(data)
+		_, _ = parseLimit(data)
+		_, _ = parseInt(data)
+		_, _ = parseFlatKeyed(data)
+		_, _ = parseCPUList(data)
+		_, _, _ = parseCPUMax(data)
+		_, _ = parseIOStat(data)
+		b, _ := parseBlkioRecursive(data)
+		_ = mergeBlkio(b, b)
+		_, _, _ = parseUsageAll(data)
+		_, _, _, _ = parseSlabinfo(data, 65536)
+		_, _ = parsePIDList(data)
+		_, _ = ParseProcCgroup(data)
+	})
+}

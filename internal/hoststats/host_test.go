@@ -247,3 +247,19 @@ func TestLiveHost(t *testing.T) {
 	}
 	checkAgainstProcfs(t, "/proc", "/sys")
 }
+
+// FuzzParsers checks that no parser panics on arbitrary input.
+func FuzzParsers(f *testing.F) {
+	for _, s := range []string{"", "MemTotal: 1 kB", "HugePages_Total: 18446744073709551616", "btime -1",
+		"7 0 loop0", "a 1", "0-65536", "0-1,"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, _ = ParseMeminfo(data)
+		_, _ = ParseCPUInfo(data)
+		_, _ = ParseStat(data)
+		_, _ = ParseDiskstats(data)
+		_, _ = ParseVmstat(data)
+		_, _ = ParseCPUList(data)
+	})
+}

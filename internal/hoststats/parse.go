@@ -1,8 +1,6 @@
 package hoststats
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"slices"
@@ -17,14 +15,14 @@ func parseErr(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrParse, fmt.Sprintf(format, args...))
 }
 
+// lines splits data into lines without a length limit (/proc/stat's intr
+// line is long on machines with many interrupts).
 func lines(data []byte) []string {
-	var out []string
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64*1024), 1024*1024) // /proc/stat intr lines are long
-	for sc.Scan() {
-		out = append(out, sc.Text())
+	s := strings.TrimSuffix(string(data), "\n")
+	if s == "" {
+		return nil
 	}
-	return out
+	return strings.Split(s, "\n")
 }
 
 // ParseMeminfo parses /proc/meminfo ("MemTotal:  24684084 kB"; HugePages_*
