@@ -172,22 +172,17 @@ func TestPrepare(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		name        string
-		cfg         func(c *config.Config, dir string)
-		args        func(bundle string) Args
-		config      string // config.json content; "" = plain.json
-		nss         []string
-		nssErr      error
-		wantErr     bool
-		wantExcl    bool
-		wantHooks   bool
-		wantTimeNS  bool
-		kernelTime  bool
-		wantUnshare bool
+		name       string
+		cfg        func(c *config.Config, dir string)
+		args       func(bundle string) Args
+		config     string // config.json content; "" = plain.json
+		nss        []string
+		nssErr     error
+		wantErr    bool
+		wantExcl   bool
+		wantHooks  bool
+		wantTimeNS bool
 	}{
-		{name: "runtime without time, kernel with: wrapper unshares", nss: []string{"mount", "pid"}, kernelTime: true, wantHooks: true, wantUnshare: true},
-		{name: "runtime with time: spec route, no unshare", nss: []string{"mount", "time"}, kernelTime: true, wantHooks: true, wantTimeNS: true},
-		{name: "host pid namespace: no time namespace", config: `{"linux":{"namespaces":[{"type":"mount"}]}}`, nss: []string{"mount"}, kernelTime: true, wantHooks: true},
 		{name: "hooks, runtime without time", nss: []string{"mount", "pid"}, wantHooks: true},
 		{name: "hooks and time namespace", nss: []string{"mount", "time"}, wantHooks: true, wantTimeNS: true},
 		{name: "time_namespace off", cfg: func(c *config.Config, _ string) { c.TimeNamespace = "off" }, nss: []string{"time"}, wantHooks: true},
@@ -225,9 +220,8 @@ func TestPrepare(t *testing.T) {
 			log.SetLevel(logrus.DebugLevel)
 			w := &Wrapper{
 				Config: cfg, ConfigPath: config.DefaultPath, Runtime: "/bin/false", Self: self, Log: log,
-				Namespaces:   func(context.Context, string) ([]string, error) { return tt.nss, tt.nssErr },
-				Boottime:     func() (int64, error) { return 1234, nil },
-				KernelTimens: func() bool { return tt.kernelTime },
+				Namespaces: func(context.Context, string) ([]string, error) { return tt.nss, tt.nssErr },
+				Boottime:   func() (int64, error) { return 1234, nil },
 			}
 			a := Args{Command: "create", Bundle: bundle, ContainerID: "c"}
 			if tt.args != nil {
@@ -267,9 +261,6 @@ func TestPrepare(t *testing.T) {
 			}
 			if hasTime != tt.wantTimeNS {
 				t.Errorf("time namespace = %v, want %v", hasTime, tt.wantTimeNS)
-			}
-			if w.UnshareTime != tt.wantUnshare || (tt.wantUnshare && w.UnshareTimeSecs != 1234) {
-				t.Errorf("UnshareTime = %v (%d s), want %v", w.UnshareTime, w.UnshareTimeSecs, tt.wantUnshare)
 			}
 			if tt.wantTimeNS && !strings.Contains(string(got), `"secs": -1234`) {
 				t.Errorf("boottime offset -1234 missing:\n%s", got)

@@ -88,12 +88,6 @@ func Main(argv []string) int {
 			if code, stop := w.fail(err, a, os.Stderr); stop {
 				return code
 			}
-		} else if w.UnshareTime {
-			if err := EnterTimeNamespace(w.UnshareTimeSecs); err != nil {
-				// Optional: without it only ps elapsed times and sysinfo
-				// uptime disagree with the uptime view.
-				entry.WithError(err).Warn("procview-runc: no time namespace")
-			}
 		}
 	}
 
@@ -120,15 +114,6 @@ type Wrapper struct {
 	Namespaces func(ctx context.Context, runtime string) ([]string, error)
 	// Boottime returns CLOCK_BOOTTIME seconds; nil means the real clock.
 	Boottime func() (int64, error)
-	// KernelTimens reports kernel time namespace support; nil means
-	// KernelHasTimeNamespaces.
-	KernelTimens func() bool
-
-	// UnshareTime is set by Prepare when the runtime cannot create a time
-	// namespace itself but the kernel can: Main then enters one (boottime
-	// offset -UnshareTimeSecs) before exec'ing the runtime.
-	UnshareTime     bool
-	UnshareTimeSecs int64
 }
 
 // Prepare edits the config.json of a's bundle: it adds the procview hooks
@@ -215,26 +200,13 @@ func (w *Wrapper) modifiers(ctx context.Context, s *spec.Spec, log logrus.FieldL
 		log.WithError(err).Debug("runtime features unavailable; no time namespace")
 		return mods, nil
 	}
+	if !hasString(rtNss, string(specs.TimeNamespace)) {
+		log.Debug("runtime has no time namespace support")
+		return mods, nil
+	}
 	boottime := w.Boottime
 	if boottime == nil {
 		boottime = Boottime
-	}
-	if !hasString(rtNss, string(specs.TimeNamespace)) {
-		kernel := w.KernelTimens
-		if kernel == nil {
-			kernel = KernelHasTimeNamespaces
-		}
-		if !kernel() || !newPIDNamespace(nss) {
-			log.Debug("no time namespace: runtime and kernel lack support, or the container shares the host PID namespace")
-			return mods, nil
-		}
-		secs, err := boottime()
-		if err != nil {
-			return nil, err
-		}
-		// The runtime cannot create one: enter it ourselves before exec.
-		w.UnshareTime, w.UnshareTimeSecs = true, secs
-		return mods, nil
 	}
 	secs, err := boottime()
 	if err != nil {
@@ -301,16 +273,4 @@ func (w *Wrapper) fail(err error, a Args, stderr io.Writer) (code int, stop bool
 	// reports runc's.
 	w.Log.WithError(err).Error("procview-runc: spec not patched, starting without procview (fail_mode=open)")
 	return 0, false
-}
-
-// newPIDNamespace reports whether the spec gives the container its own PID
-// namespace; a container sharing the host's would make host processes' start
-// times disagree with its uptime.
-func newPIDNamespace(nss []specs.LinuxNamespace) bool {
-	for _, ns := range nss {
-		if ns.Type == specs.PIDNamespace && ns.Path == "" {
-			return true
-		}
-	}
-	return false
 }
