@@ -3,7 +3,7 @@
 # into testdata/hosts/<NAME>/ (see testdata/hosts/README.md).
 #
 #   hack/capture-fixture.sh [options] NAME      capture one scenario
-#   hack/capture-fixture.sh --standard          capture the standard scenarios
+#   hack/capture-fixture.sh --standard | all    capture the standard scenarios (make fixtures)
 #   hack/capture-fixture.sh derive-overlimit SRC NAME
 #   hack/capture-fixture.sh derive-v1only SRC NAME
 #
@@ -365,7 +365,7 @@ main() {
 	case ${1:-} in
 	derive-overlimit) [ $# = 3 ] || die "usage: derive-overlimit SRC NAME"; derive overlimit "$2" "$3"; return ;;
 	derive-v1only) [ $# = 3 ] || die "usage: derive-v1only SRC NAME"; derive v1only "$2" "$3"; return ;;
-	--standard) standard; return ;;
+	--standard | all) standard; return ;;
 	esac
 	while [ $# -gt 1 ]; do
 		case $1 in
