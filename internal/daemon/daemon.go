@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -194,6 +195,9 @@ func (d *Daemon) gone(s *publish.Set) bool {
 		return false // init alive (and not a reused pid)
 	}
 	st, err := cgroupstats.Read(d.Sampler.CgroupFS, d.Sampler.Mode, s.Meta.Location)
+	if errors.Is(err, fs.ErrNotExist) {
+		return true // the cgroup directory is gone in every hierarchy
+	}
 	if err != nil {
 		return false
 	}
