@@ -9,7 +9,9 @@
 //
 //   - Aligned mode gives every numeric token a slot (line, token) with a width
 //     that only grows. The token is right-aligned in its slot by spaces
-//     inserted in the whitespace before it, so columns never move. The whole
+//     inserted in the whitespace before it, so columns never move (a number
+//     at the very start of a line is left-aligned instead, so the line never
+//     starts with a space the kernel would not print). The whole
 //     file is then padded to Size with spaces inserted before the newline of
 //     its last non-blank line. Size carries slack, so widening slots and new
 //     lines fit without a change of length.
@@ -224,6 +226,16 @@ func (l *Layout) alignLine(dst []byte, n int, line []byte, widen bool) []byte {
 			w = need
 		}
 		ws[i] = w
+		if i == 0 && len(t.sep) == 0 {
+			// A number that starts the line is left-aligned: "cut -d' '
+			// -f1 /proc/uptime" and other column-0 readers must not see a
+			// leading space. The padding goes before the next token.
+			dst = append(dst, t.tok...)
+			for range w - need {
+				dst = append(dst, ' ')
+			}
+			continue
+		}
 		for range w - need {
 			dst = append(dst, ' ')
 		}

@@ -11,19 +11,36 @@ import (
 )
 
 // fieldEnds returns, per line, the byte offsets where each token ends: the
-// "columns" a reader sees.
+// "columns" a reader sees. A token at column 0 is left-aligned, so its end
+// is not an anchor and is left out.
 func fieldEnds(b []byte) [][]int {
 	var out [][]int
 	for _, line := range strings.Split(string(b), "\n") {
 		var ends []int
 		for i := 0; i < len(line); i++ {
 			if line[i] != ' ' && line[i] != '\t' && (i+1 == len(line) || line[i+1] == ' ' || line[i+1] == '\t') {
+				if !strings.ContainsAny(line[:i+1], " \t") {
+					continue
+				}
 				ends = append(ends, i+1)
 			}
 		}
 		out = append(out, ends)
 	}
 	return out
+}
+
+func TestLineStartIsNeverPadded(t *testing.T) {
+	l := New(Spec{Mode: Aligned, MinNumWidth: 10, Slack: 8}, []byte("1.25 2.50\n"))
+	for _, c := range []string{"1.25 2.50\n", "1000.25 2000.50\n", "3.00 4.00\n"} {
+		out, grew := l.Apply([]byte(c))
+		if grew || out[0] == ' ' {
+			t.Fatalf("%q -> %q (grew=%v)", c, out, grew)
+		}
+		if i := strings.IndexByte(string(out), ' '); string(out[:i]) != strings.Fields(c)[0] {
+			t.Errorf("first field %q, want %q", out[:i], strings.Fields(c)[0])
+		}
+	}
 }
 
 // fields returns the whitespace-separated fields of every line.
@@ -297,5 +314,19 @@ func BenchmarkApply(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		l.Apply(c.Bytes())
+	}
+}
+
+// TestAdoptLeadingNumber: a line that starts with a number (uptime,
+// loadavg) is adopted with its padding attributed to the next field; the
+// bytes for the same content are unchanged.
+func TestAdoptLeadingNumber(t *testing.T) {
+	spec := Spec{Mode: Aligned, MinNumWidth: 5, Slack: 16}
+	c := []byte("0.50 0.26 0.00 1/7 42\n")
+	l := New(spec, c)
+	want, _ := l.Apply(c)
+	got, grew := Adopt(spec, want).Apply(c)
+	if grew || !bytes.Equal(got, want) {
+		t.Errorf("adopted: %q (grew=%v), want %q", got, grew, want)
 	}
 }
