@@ -147,3 +147,21 @@ func TestStatusString(t *testing.T) {
 		seen[name] = s
 	}
 }
+
+func TestMsFlags(t *testing.T) {
+	tests := []struct {
+		attrs uint64
+		want  uintptr
+	}{
+		{0, 0},
+		{unix.MOUNT_ATTR_RDONLY, unix.MS_RDONLY},
+		{unix.MOUNT_ATTR_RDONLY | unix.MOUNT_ATTR_NOSUID | unix.MOUNT_ATTR_NODEV | unix.MOUNT_ATTR_NOEXEC,
+			unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC},
+		{unix.MOUNT_ATTR_NOEXEC, unix.MS_NOEXEC},
+	}
+	for _, tt := range tests {
+		if got := msFlags(tt.attrs); got != tt.want {
+			t.Errorf("msFlags(%#x) = %#x, want %#x", tt.attrs, got, tt.want)
+		}
+	}
+}
