@@ -37,7 +37,7 @@ bench: build ## benchmarks; writes docs/benchmarks.md
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/render/ ./internal/views/ | tee bin/bench-go.txt
 
 golden: ## rewrite golden files
-	$(GO) test ./... -update
+	$(GO) test ./internal/render ./internal/spec ./internal/views -update
 
 fixtures: ## capture cgroup v1/hybrid fixture trees from this host (root)
 	hack/capture-fixture.sh all
