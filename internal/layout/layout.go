@@ -131,6 +131,7 @@ func (l *Layout) Size() int { return l.size }
 // longer fits in the slack (Size then grows again with new slack), when the
 // content becomes empty (Size 0) or stops being empty; in Exact mode on any
 // change of length. The caller must then change the file's length itself.
+// In Exact mode, and for empty content, out is content itself.
 func (l *Layout) Apply(content []byte) (out []byte, grew bool) {
 	old := l.size
 	if l.spec.Mode == Exact {
