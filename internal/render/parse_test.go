@@ -54,7 +54,14 @@ func (s *layoutState) render(t testing.TB, in *Input) map[string][]byte {
 			l = layout.New(v.Layout, b.Bytes())
 			s.layouts[v.Name] = l
 		}
-		padded, _ := l.Apply(b.Bytes())
+		size := l.Size()
+		padded, grew := l.Apply(b.Bytes())
+		if len(padded) != size && !grew || len(padded) == size && grew {
+			t.Fatalf("%s: length %d -> %d with grew=%v", v.Name, size, len(padded), grew)
+		}
+		if len(padded) < size && len(padded) != 0 && v.Layout.Mode != layout.Exact {
+			t.Fatalf("%s shrank from %d to %d", v.Name, size, len(padded))
+		}
 		out[v.Name] = bytes.Clone(padded)
 	}
 	return out
