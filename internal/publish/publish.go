@@ -43,7 +43,7 @@ func (s *Set) Path(name string) string {
 func Create(root state.Root, key string, meta *state.Meta, smp *views.Sampler, host *hoststats.Host) (_ *Set, err error) {
 	dir := root.Dir(key)
 	if err := os.MkdirAll(root.Containers(), 0o755); err != nil {
-		return nil, fmt.Errorf("create state root: %w", err)
+		return nil, fmt.Errorf("create state root %s: %w", root, err)
 	}
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create container state: %w", err)

@@ -75,11 +75,8 @@ memfree_kb() { cexec 'cat /proc/meminfo' | meminfo_kb MemFree; }
 		skip "rootfs $BUNDLE/rootfs is not on a block device listed in /proc/diskstats"
 	pv_start
 	wait_views
-	c_before=$(cexec 'cat /proc/diskstats' | diskstats_written "$maj" "$min") || {
-		echo "device $maj:$min missing from the container's /proc/diskstats:"
-		cexec 'cat /proc/diskstats'
-		return 1
-	}
+	# diskstats lists only devices the container has used: none yet.
+	c_before=$(cexec 'cat /proc/diskstats' | diskstats_written "$maj" "$min") || c_before=0
 	cexec_ok 'dd if=/dev/zero of=/file bs=1M count=64 oflag=direct 2>&1'
 	want=$((64 * 1024 * 1024 / 512))
 	lo=$((want * 9 / 10)) hi=$((want * 11 / 10))

@@ -196,7 +196,8 @@ pv_daemons() {
 	local d cmd env
 	for d in /proc/[0-9]*; do
 		cmd=$(tr '\0' '\n' 2>/dev/null <"$d/cmdline") || continue
-		grep -q procviewd <<<"$cmd" || continue
+		# argv[0] only: the bats test's own cmdline names "procviewd" too.
+		[ "$(basename -- "$(head -n1 <<<"$cmd")")" = procviewd ] || continue
 		env=$(tr '\0' '\n' 2>/dev/null <"$d/environ") || env=
 		if grep -qxF -e "$PROCVIEW_CONFIG" -e "--config=$PROCVIEW_CONFIG" <<<"$cmd" ||
 			grep -qxF "PROCVIEW_CONFIG=$PROCVIEW_CONFIG" <<<"$env"; then
