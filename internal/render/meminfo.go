@@ -189,14 +189,6 @@ func (m *memView) meminfoValue(in *Input, key string, host uint64) uint64 {
 	case "ShmemPmdMapped", "FilePmdMapped":
 		// No cgroup counter; a subset of the huge pages above.
 		return 0
-	case "Committed_AS":
-		// The cgroup has no commit accounting, and the host's figure is
-		// host-wide (gigabytes next to a 256 MiB CommitLimit, so sar's
-		// %commit reads 900 %). The memory the container's tasks have
-		// committed pages for (anon + shmem + swapped out) is a lower
-		// bound of the kernel's figure, which also counts untouched
-		// reservations.
-		return kb(m.s("anon") + m.s("shmem") + m.swapUsed)
 	case "CommitLimit":
 		// The host's overcommit ratio applied to the container:
 		// (host CommitLimit - host swap) scaled by MemTotal/host MemTotal,
