@@ -231,6 +231,19 @@ pv_umount_under() {
 		while read -r m; do umount -l "$m" 2>/dev/null || true; done
 }
 
+# pv_kill_cgroup DIR: SIGKILL every process in the cgroup DIR (and below)
+# and wait up to 2 s for them to leave.
+pv_kill_cgroup() {
+	local dir=$1 pids i
+	for i in $(seq 20); do
+		pids=$(find "$dir" -name cgroup.procs -exec cat {} + 2>/dev/null | sort -u)
+		[ -n "$pids" ] || return 0
+		# shellcheck disable=SC2086
+		kill -KILL $pids 2>/dev/null || true
+		sleep 0.1
+	done
+}
+
 # pv_remove_cgroups removes the cgroups under /procview-test-bats that this
 # file's containers used (runc normally removes them on delete), then the
 # parent if it is empty. Nothing outside procview-test-bats is touched.
@@ -240,6 +253,9 @@ pv_remove_cgroups() {
 		[ -n "$id" ] || continue
 		for h in /sys/fs/cgroup/*/"$PV_CGROUP_PARENT"/"$id" /sys/fs/cgroup/"$PV_CGROUP_PARENT"/"$id"; do
 			[ -d "$h" ] || continue
+			# Safety net for containers runc lost track of (a test killed
+			# mid-way): whatever still runs in this test's own cgroup goes.
+			pv_kill_cgroup "$h"
 			find "$h" -depth -type d -exec rmdir {} \; 2>/dev/null || true
 		done
 	done <"$PV_WORK/containers"
