@@ -134,6 +134,8 @@ build_base() {
 	mkcpio "$r" "$tmp/out/base.cpio.gz"
 	rm -rf "$BASE"
 	mv "$tmp/out" "$BASE"
+	# Bases built from older package versions are dead weight.
+	find "$CACHE_DIR" -mindepth 1 -maxdepth 1 -name 'base-*' ! -name "$KEY" -exec rm -rf {} +
 }
 
 [ -s "$BASE/base.cpio.gz" ] && [ -s "$BASE/vmlinuz" ] || build_base
