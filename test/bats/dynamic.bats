@@ -92,6 +92,10 @@ memfree_kb() { cexec 'cat /proc/meminfo' | meminfo_kb MemFree; }
 	refresh_ms=$(($(config_refresh_ms) * 2 + 300))
 	if ! wait_until "$refresh_ms" ok; then
 		echo "container sectors written: before=$c_before after=$c_after delta=$delta, want $lo..$hi"
+		# On Linux >= 6.10 v1 blkio.throttle counters stay 0 until a
+		# throttle rule was set on the device once (see test/README.md).
+		echo "cgroup blkio.throttle.io_service_bytes:"
+		cat "/sys/fs/cgroup/blkio/$PV_CGROUP_PARENT/$CID/blkio.throttle.io_service_bytes" 2>&1 || true
 		return 1
 	fi
 }
