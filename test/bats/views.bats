@@ -66,9 +66,11 @@ teardown() { pv_teardown; }
 	[ -n "$output" ]
 	got=$(awk '$1 == "pgfault" {print $2}' <<<"$output")
 	host=$(awk '$1 == "pgfault" {print $2}' /proc/vmstat)
+	echo "pgfault container=$got host=$host"
 	[ -n "$got" ]
-	[ "$got" -lt "$host" ]
-	[ "$output" != "$(cat /proc/vmstat)" ]
+	# A fresh container has faulted a tiny fraction of what the host has
+	# (the host's counter only grows, so a plain /proc read would be close).
+	[ "$got" -lt $((host / 2)) ]
 }
 
 @test "every view is a mount in the container and reads non-empty" {
@@ -94,13 +96,18 @@ teardown() { pv_teardown; }
 	fi
 }
 
-@test "views are read-only in the container" {
+@test "views are read-only mounts in the container" {
 	new_bundle busybox
-	run pv_run 'echo x >/proc/meminfo'
-	[ "$status" -ne 0 ]
+	run pv_run 'awk '\''$5 == "/proc/meminfo" || $5 == "/sys/devices/system/cpu/online" {print $5, $6}'\'' /proc/self/mountinfo; echo x >/proc/meminfo && echo WRITABLE'
+	echo "$output"
+	[ "$status" -ne 0 ] || [[ "$output" != *WRITABLE* ]]
+	[ "$(grep -c '^/' <<<"$output")" -eq 2 ]
+	while read -r path opts; do
+		[[ ",$opts," == *,ro,* ]] || { echo "$path is mounted $opts"; return 1; }
+	done < <(grep '^/' <<<"$output")
 }
 
-@test "swaps: the header is present; no host swap device leaks when the limit has no swap" {
+@test "swaps: reads, header first" {
 	new_bundle busybox
 	run pv_run 'cat /proc/swaps'
 	[ "$status" -eq 0 ]
