@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
+	"os"
 	"time"
 
 	"github.com/procview/procview/internal/cgroupstats"
@@ -125,6 +126,7 @@ func Derive(host *hoststats.Host, st *cgroupstats.Stats, t Target, acct *state.A
 		LastPID:         sum.LastPID,
 		Processes:       uint64(sum.LastPID),
 		ContextSwitches: sum.CtxtSwitches,
+		PageSize:        os.Getpagesize(),
 	}
 	return in, nil
 }
