@@ -91,7 +91,9 @@ func input(t *testing.T, f fixture) *render.Input {
 	}
 	const start = uint64(1000e9)
 	in, err := Derive(host, st, Target{Location: loc, StartNs: start, CPUView: cpuview.Quota}, &state.Acct{}, start+3600e9,
-		func(procs, threads []int) tasks.Summary { return tasks.Summary{Running: 1, Threads: len(threads), LastPID: 1} })
+		func(procs, threads []int) tasks.Summary {
+			return tasks.Summary{Running: 1, Threads: len(threads), LastPID: 1}
+		})
 	if err != nil {
 		t.Fatal(err)
 	}
