@@ -39,7 +39,9 @@ copy_bin() {
 		[ -e "$work/rootfs$lib" ] || install -D "$lib" "$work/rootfs$lib"
 	done
 }
-for b in free top uptime getconf nproc; do copy_bin "$b"; done
+for b in free top uptime getconf; do copy_bin "$b"; done
+# procps top needs a terminfo entry even in batch mode.
+for t in /lib/terminfo/d/dumb /usr/share/terminfo/d/dumb; do [ -e "$t" ] && install -D "$t" "$work/rootfs$t"; done
 
 cat >"$work/config.toml" <<CFG
 state_root = "$state"
@@ -47,11 +49,12 @@ log_file = "$work/procview.log"
 CFG
 export PROCVIEW_CONFIG=$work/config.toml
 
-script='export PATH=/usr/local/bin:/bin:/usr/bin TERM=dumb
-echo "--- free -m"; free -m
-echo "--- top -bn1 | head -5"; top -bn1 2>/dev/null | head -5
-echo "--- nproc: $(nproc)   getconf _NPROCESSORS_ONLN: $(getconf _NPROCESSORS_ONLN)"
-echo "--- uptime"; uptime
+# Full paths: Debian's busybox-static shell prefers its own applets over PATH.
+script='export TERM=dumb L=/usr/local/bin
+echo "--- free -m (procps)"; $L/free -m
+echo "--- top -bn1 (procps) | head -4"; $L/top -bn1 2>/dev/null | head -4
+echo "--- nproc: $(nproc)   getconf _NPROCESSORS_ONLN: $($L/getconf _NPROCESSORS_ONLN)"
+echo "--- uptime (procps)"; $L/uptime
 echo "--- /proc/uptime: $(cat /proc/uptime)"
 echo "--- /sys/devices/system/cpu/online: $(cat /sys/devices/system/cpu/online)"'
 
