@@ -35,6 +35,12 @@ dropped() { [ -n "$1" ] && [ -n "$2" ] && [ $(($1 - $2)) -ge "$3" ]; }
 grew_near() { [ -n "$1" ] && [ -n "$2" ] && near $(($2 - $1)) "$3" "$4"; }
 # same A B : A non-empty and equal to B
 same() { [ -n "$1" ] && [ "$1" = "$2" ]; }
+# between LO X HI : LO <= X <= HI, all present
+between() { [ -n "$1" ] && [ -n "$2" ] && [ -n "$3" ] && [ "$1" -le "$2" ] && [ "$2" -le "$3" ]; }
+# some_total : the "total=" of the "some" line of a pressure file on stdin
+some_total() { sed -n 's/^some .*total=\([0-9]*\).*/\1/p'; }
+# wbytes DEV_MAJ:MIN : wbytes of io.stat on stdin
+wbytes() { awk -v d="$1" '$1 == d { for (i = 2; i <= NF; i++) if ($i ~ /^wbytes=/) { sub("wbytes=", "", $i); print $i } }'; }
 # changed A B : both look like /proc/uptime and differ
 changed() { looks_uptime "$1" && looks_uptime "$2" && [ "$1" != "$2" ]; }
 # field KEY : value of "KEY: N ..." on stdin (meminfo/vmstat style)
@@ -192,8 +198,10 @@ if have procview "cli: procview render works"; then
 	in_cg $A sh -c 'i=0; while [ $i -lt 40 ]; do /bin/busybox true; i=$((i + 1)); done'
 	k2=$(field pgfault <$CG/$A/memory.stat)
 	v2=$(render /$A vmstat | field pgfault)
+	k3=$(field pgfault <$CG/$A/memory.stat)
 	check "cli: vmstat pgfault grows at least as much as memory.stat pgfault (+$((k2 - k1)))" "pgfault $v1 -> $v2; memory.stat $k1 -> $k2; $(rerr)" \
 		grew "$v1" "$v2" $((k2 - k1))
+	check "cli: vmstat pgfault is the cgroup's (memory.stat $k2..$k3), not the host's" "pgfault $v2" between "$k2" "$v2" "$k3"
 
 	# diskstats: 16 MiB of direct I/O = 32768 sectors.
 	# A device the cgroup never used may be absent: count it as 0.
@@ -203,6 +211,10 @@ if have procview "cli: procview render works"; then
 	s2=$(render /$A diskstats | wsectors "$dd_disk")
 	check "cli: diskstats $dd_disk sectors written +32768 (+-10%) after 16 MiB O_DIRECT" "sectors $s1 -> $s2; io.stat: $(cat $CG/$A/io.stat); $(rerr)" \
 		grew_near "$s1" "$s2" 32768 10
+	devno=$(awk -v d="$dd_disk" '$3 == d { print $1 ":" $2 }' /proc/diskstats)
+	w=$(wbytes "$devno" <$CG/$A/io.stat)
+	check "cli: diskstats $dd_disk sectors written = io.stat wbytes/512 ($((${w:-0} / 512)))" "sectors $s2; io.stat: $(cat $CG/$A/io.stat)" \
+		near "$s2" $((${w:-0} / 512)) 1
 	rm -f /mnt/data/pv-direct
 
 	# pressure files have the cgroup's *.pressure layout.
@@ -262,8 +274,13 @@ elif [ "${attempted:-0}" = 1 ]; then
 	notok "ctr: procview-runc run starts a container (the other container tests are skipped)" "procview-runc run exit $rc: $(head -c 1500 "$T/run.out")" "state: $st" "log: $(tail -n 20 /run/procview.log 2>/dev/null)"
 fi
 if [ "${running:-0}" = 1 ]; then
-	got=$(cx grep -c ' /proc/meminfo ' /proc/self/mountinfo)
-	check "ctr: /proc/meminfo is a mount inside the container" "mountinfo matches: $got; log: $(tail -n 10 /run/procview.log 2>/dev/null)" [ "$got" = 1 ]
+	mounts=$(cx cat /proc/self/mountinfo)
+	missing=
+	for f in /proc/meminfo /proc/cpuinfo /proc/stat /proc/uptime /proc/loadavg /proc/diskstats /proc/swaps /proc/vmstat \
+		/proc/pressure/cpu /proc/pressure/memory /proc/pressure/io /sys/devices/system/cpu/online; do
+		echo "$mounts" | awk -v f="$f" '$5 == f { found = 1 } END { exit !found }' || missing="$missing $f"
+	done
+	check "ctr: every view is mounted in the container" "not mounted:$missing; log: $(tail -n 10 /run/procview.log 2>/dev/null)" [ -z "$missing" ]
 
 	mi=$(cx cat /proc/meminfo)
 	got=$(echo "$mi" | field MemTotal)
@@ -289,6 +306,9 @@ if [ "${running:-0}" = 1 ]; then
 	check "ctr: Shmem grows by ~51200 kB after 50 MiB in /dev/shm" "Shmem $b_shm -> $a_shm" grew_near "$b_shm" "$a_shm" 51200 10
 	check "ctr: MemFree drops by >= 46080 kB" "MemFree $b_free -> $a_free" dropped "$b_free" "$a_free" 46080
 	check "ctr: MemAvailable excludes shmem (drops by >= 46080 kB)" "MemAvailable $b_avail -> $a_avail" dropped "$b_avail" "$a_avail" 46080
+	cur_kb=$(($(cat $CGC/memory.current) / 1024))
+	check "ctr: MemFree = MemTotal - memory.current (+-2%)" "MemFree $a_free, memory.current $cur_kb kB" near "$a_free" $((262144 - cur_kb)) 2
+	check "ctr: MemAvailable + Shmem <= MemTotal" "MemAvailable $a_avail Shmem $a_shm" [ $((a_avail + a_shm)) -le 262144 ]
 	cx rm -f /dev/shm/f
 
 	# vmstat pgfault (see the cli test): the daemon's sample after the sleep
@@ -299,8 +319,10 @@ if [ "${running:-0}" = 1 ]; then
 	k2=$(field pgfault <$CGC/memory.stat)
 	sleep 2.5
 	v2=$(cx cat /proc/vmstat | field pgfault)
+	k3=$(field pgfault <$CGC/memory.stat)
 	check "ctr: vmstat pgfault grows at least as much as memory.stat pgfault (+$((k2 - k1)))" "pgfault $v1 -> $v2; memory.stat $k1 -> $k2" \
 		grew "$v1" "$v2" $((k2 - k1))
+	check "ctr: vmstat pgfault is the cgroup's (memory.stat $k2..$k3), not the host's" "pgfault $v2" between "$k2" "$v2" "$k3"
 
 	# diskstats after 16 MiB O_DIRECT on the virtio disk.
 	s1=$(cx cat /proc/diskstats | wsectors "$dd_disk")
@@ -310,11 +332,21 @@ if [ "${running:-0}" = 1 ]; then
 	s2=$(cx cat /proc/diskstats | wsectors "$dd_disk")
 	check "ctr: diskstats $dd_disk sectors written +32768 (+-10%)" "sectors $s1 -> $s2; io.stat: $(cat $CGC/io.stat)" \
 		grew_near "$s1" "$s2" 32768 10
+	devno=$(awk -v d="$dd_disk" '$3 == d { print $1 ":" $2 }' /proc/diskstats)
+	w=$(wbytes "$devno" <$CGC/io.stat)
+	check "ctr: diskstats $dd_disk sectors written = io.stat wbytes/512 ($((${w:-0} / 512)))" "sectors $s2; io.stat: $(cat $CGC/io.stat)" \
+		near "$s2" $((${w:-0} / 512)) 1
 
 	for r in cpu memory io; do
 		got=$(cx cat /proc/pressure/$r | shape)
 		want=$(shape <$CGC/$r.pressure)
 		check "ctr: /proc/pressure/$r has the shape of $r.pressure" "got: $got; want: $want" same "$got" "$want"
+		# The daemon's sample lies between a read 2.5 s earlier and a read now.
+		k1=$(some_total <$CGC/$r.pressure)
+		sleep 2.5
+		v=$(cx cat /proc/pressure/$r | some_total)
+		k2=$(some_total <$CGC/$r.pressure)
+		check "ctr: /proc/pressure/$r some total is the cgroup's ($k1..$k2)" "got $v; host: $(head -n1 /proc/pressure/$r)" between "$k1" "$v" "$k2"
 	done
 
 	# Busy % from two samples while one busy loop runs at full quota.
@@ -339,6 +371,14 @@ if [ "${running:-0}" = 1 ]; then
 	la=$(cx cat /proc/loadavg)
 	check "ctr: loadavg 1-min > 0 after 2 busy tasks for 15 s" "loadavg: $la" \
 		awk -v l="${la%% *}" 'BEGIN { exit !(l + 0 > 0) }'
+	# running/threads counts the container's tasks, not the host's. Slack:
+	# the daemon may sample while a `runc exec` (runc init, ~6 threads) is
+	# in the cgroup.
+	pc=$(cat $CGC/pids.current)
+	th=$(echo "$la" | awk '{ split($4, a, "/"); print a[2] }')
+	hth=$(awk '{ split($4, a, "/"); print a[2] }' /proc/loadavg)
+	check "ctr: loadavg threads ($th) <= pids.current ($pc) + 8 and < host threads ($hth)" "loadavg: $la; host: $(cat /proc/loadavg)" \
+		test "${th:-999999}" -le $((pc + 8)) -a "${th:-999999}" -lt "${hth:-0}"
 
 	# Daemon restart: kill -9, start again, views still update.
 	pid=$(cat /run/procview/procviewd.pid 2>/dev/null)
