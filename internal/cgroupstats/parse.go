@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/procview/procview/internal/cpulist"
 	"math"
 	"slices"
 	"strconv"
@@ -97,37 +98,14 @@ func parseFlatKeyed(data []byte) (map[string]uint64, error) {
 	return m, nil
 }
 
-// maxCPU bounds CPU numbers so that a garbage range cannot allocate without
-// limit (the kernel's NR_CPUS is at most 8192).
-const maxCPU = 1 << 16
-
 // parseCPUList parses a kernel CPU list such as "0-3,8,10-11" into sorted,
 // de-duplicated CPU numbers. An empty list gives an empty, non-nil slice.
 func parseCPUList(data []byte) ([]int, error) {
-	s := firstLine(data)
-	cpus := []int{}
-	if s == "" {
-		return cpus, nil
+	cpus, err := cpulist.Parse(firstLine(data))
+	if err != nil {
+		return nil, parseErr("%s", err.Error())
 	}
-	for part := range strings.SplitSeq(s, ",") {
-		lo, hi, isRange := strings.Cut(part, "-")
-		a, err := strconv.Atoi(lo)
-		if err != nil || a < 0 || a > maxCPU {
-			return nil, parseErr("bad CPU list %q", s)
-		}
-		b := a
-		if isRange {
-			b, err = strconv.Atoi(hi)
-			if err != nil || b < a || b > maxCPU {
-				return nil, parseErr("bad CPU list %q", s)
-			}
-		}
-		for c := a; c <= b; c++ {
-			cpus = append(cpus, c)
-		}
-	}
-	slices.Sort(cpus)
-	return slices.Compact(cpus), nil
+	return cpus, nil
 }
 
 // parseCPUMax parses v2 cpu.max: "max 100000" or "50000 100000". A quota of

@@ -3,7 +3,7 @@ package hoststats
 import (
 	"errors"
 	"fmt"
-	"slices"
+	"github.com/procview/procview/internal/cpulist"
 	"strconv"
 	"strings"
 )
@@ -139,34 +139,12 @@ func ParseVmstat(data []byte) ([]VmstatLine, error) {
 	return out, nil
 }
 
-// maxCPU bounds CPU numbers so a garbage range cannot allocate without limit.
-const maxCPU = 1 << 16
-
-// ParseCPUList parses a kernel CPU list ("0-3,8") such as
-// /sys/devices/system/cpu/online into sorted, de-duplicated CPU numbers.
+// ParseCPUList parses a kernel CPU list such as "0-3,8,10-11" into sorted,
+// de-duplicated CPU numbers. An empty list gives an empty, non-nil slice.
 func ParseCPUList(data []byte) ([]int, error) {
-	s := strings.TrimSpace(string(data))
-	cpus := []int{}
-	if s == "" {
-		return cpus, nil
+	cpus, err := cpulist.Parse(strings.TrimSpace(string(data)))
+	if err != nil {
+		return nil, parseErr("%s", err.Error())
 	}
-	for part := range strings.SplitSeq(s, ",") {
-		lo, hi, isRange := strings.Cut(part, "-")
-		a, err := strconv.Atoi(lo)
-		if err != nil || a < 0 || a > maxCPU {
-			return nil, parseErr("bad CPU list %q", s)
-		}
-		b := a
-		if isRange {
-			b, err = strconv.Atoi(hi)
-			if err != nil || b < a || b > maxCPU {
-				return nil, parseErr("bad CPU list %q", s)
-			}
-		}
-		for c := a; c <= b; c++ {
-			cpus = append(cpus, c)
-		}
-	}
-	slices.Sort(cpus)
-	return slices.Compact(cpus), nil
+	return cpus, nil
 }
