@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2016,SC2034,SC2119,SC2120
 # helpers.bash: shared setup for procview's end-to-end bats tests.
 #
 # Every test file gets a private work directory ($PV_WORK, on a real disk so
@@ -260,7 +261,7 @@ pv_remove_cgroups() {
 		done
 	done <"$PV_WORK/containers"
 	for h in /sys/fs/cgroup/*/"$PV_CGROUP_PARENT" /sys/fs/cgroup/"$PV_CGROUP_PARENT"; do
-		[ -d "$h" ] && rmdir "$h" 2>/dev/null || true
+		if [ -d "$h" ]; then rmdir "$h" 2>/dev/null || true; fi
 	done
 }
 

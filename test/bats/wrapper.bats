@@ -85,6 +85,8 @@ exact --root {ROOT} list
 exact --root {ROOT} list --format json
 exact --root {ROOT} list -q
 exact --root {EMPTY} list
+exact --root {EMPTY}/missing list
+exact --root {EMPTY}/missing state {ID}
 exact --root={ROOT} state {ID}
 paths --root {ROOT} events --stats {ID}
 exact --root {ROOT} exec {ID} echo hello
