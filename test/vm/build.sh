@@ -30,7 +30,10 @@ if command -v file >/dev/null && ! file -L "$BUSYBOX" | grep "statically linked"
 fi
 RUNC=$(command -v runc) || die "missing runc ($(pkg_hint runc))"
 
+vm_lock
 mkdir -p "$CACHE_DIR/debs" "$OUT"
+# Leftovers of interrupted builds (we hold the lock, so none is in use).
+find "$CACHE_DIR" -mindepth 1 -maxdepth 1 -name 'tmp.*' -exec rm -rf {} +
 KEY=$(base_key)
 BASE=$CACHE_DIR/$KEY
 KPKG=$(kernel_pkg)
@@ -138,7 +141,7 @@ build_base() {
 	find "$CACHE_DIR" -mindepth 1 -maxdepth 1 -name 'base-*' ! -name "$KEY" -exec rm -rf {} +
 }
 
-[ -s "$BASE/base.cpio.gz" ] && [ -s "$BASE/vmlinuz" ] || build_base
+if [ ! -s "$BASE/base.cpio.gz" ] || [ ! -s "$BASE/vmlinuz" ]; then build_base; fi
 
 # Overlay: rebuilt every time (seconds).
 OV=$(mktemp -d "$CACHE_DIR/tmp.XXXXXX")

@@ -12,8 +12,12 @@ TMO=${VM_TIMEOUT:-600}
 LOG=${VM_LOG:-$CACHE_DIR/console-capture.log}
 DEST=$REPO_ROOT/testdata/hosts
 
+need_cmd qemu-system-x86_64 timeout
+vm_lock
 [ -f "$REPO_ROOT/hack/capture-fixture.sh" ] || die "hack/capture-fixture.sh is not in the repo yet"
-[ "${SKIP_BUILD:-0}" = 1 ] && [ -s "$OUT/initrd.img" ] || "$VM_DIR/build.sh" -o "$OUT"
+if [ "${SKIP_BUILD:-0}" != 1 ] || [ ! -s "$OUT/initrd.img" ]; then
+	"$VM_DIR/build.sh" -o "$OUT"
+fi
 
 qrc=0
 boot_vm "$OUT" capture "$LOG" "$TMO" || qrc=$?

@@ -2,6 +2,7 @@
 # Shared by build.sh, run.sh and capture-fixtures.sh (bash, host side).
 
 VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck disable=SC2034 # used by the scripts that source this file
 REPO_ROOT=$(cd "$VM_DIR/../.." && pwd)
 # Everything fetched or built lives outside the repo so `git status` stays clean
 # and repeated runs reuse it.
@@ -103,4 +104,15 @@ boot_vm() {
 	rm -rf "$work"
 	[ "$rc" = 124 ] && note "qemu timed out after ${tmo}s"
 	return "$rc"
+}
+
+# vm_lock serializes builds and boots that share $CACHE_DIR (the outputs and
+# console logs have fixed names). Nested calls (run.sh -> build.sh) skip it.
+vm_lock() {
+	[ -n "${PROCVIEW_VM_LOCKED:-}" ] && return 0
+	need_cmd flock
+	mkdir -p "$CACHE_DIR"
+	exec 9>"$CACHE_DIR/.lock"
+	flock -w 1200 9 || die "another procview VM run holds $CACHE_DIR/.lock"
+	export PROCVIEW_VM_LOCKED=1
 }

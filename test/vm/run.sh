@@ -10,8 +10,12 @@ OUT=$CACHE_DIR/out-test
 TMO=${VM_TIMEOUT:-540}
 LOG=${VM_LOG:-$CACHE_DIR/console-test.log}
 
+need_cmd qemu-system-x86_64 timeout
+vm_lock
 start=$(date +%s)
-[ "${SKIP_BUILD:-0}" = 1 ] && [ -s "$OUT/initrd.img" ] || "$VM_DIR/build.sh" -o "$OUT"
+if [ "${SKIP_BUILD:-0}" != 1 ] || [ ! -s "$OUT/initrd.img" ]; then
+	"$VM_DIR/build.sh" -o "$OUT"
+fi
 
 qrc=0
 boot_vm "$OUT" test "$LOG" "$TMO" || qrc=$?
