@@ -33,8 +33,14 @@ test-bats: build ## end-to-end tests with real runtimes (root)
 test-vm: build ## end-to-end suite in a pure cgroup v2 VM (qemu, TCG)
 	test/vm/run.sh
 
-bench: build ## benchmarks; writes docs/benchmarks.md
-	$(GO) test -run '^$$' -bench . -benchmem ./internal/render/ ./internal/views/ | tee bin/bench-go.txt
+bench: build ## benchmarks (root): prints a table and writes docs/benchmarks.md
+	hack/bench/run.sh
+
+reliability: build ## long reliability suite (root): torn reads, crash, fail-open, hostile input, fuzz, churn
+	test/reliability/run.sh
+
+fuzz: ## every go fuzz target for FUZZTIME (default: 1M executions each)
+	hack/fuzz.sh
 
 golden: ## rewrite golden files
 	$(GO) test ./internal/render ./internal/spec ./internal/views -update

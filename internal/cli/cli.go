@@ -23,6 +23,8 @@ import (
 const usage = `usage:
   procview render [--pid PID|self | --cgroup PATH] [--cgroup-root DIR] [--proc-root DIR] [--sys-root DIR] [--cpu-view quota|cpuset] VIEW...
   procview list [--config PATH]
+  procview install --engine docker|containerd|podman|crio [--config PATH] [--dry-run]
+  procview uninstall --engine docker|containerd|podman|crio [--config PATH] [--dry-run]
   procview views
 
 VIEW is a view name (meminfo, cpuinfo, stat, uptime, loadavg, diskstats, swaps,
@@ -42,6 +44,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		err = renderCmd(args[1:], stdout)
 	case "list":
 		err = listCmd(args[1:], stdout)
+	case "install":
+		err = installCmd(args[1:], stdout, stderr)
+	case "uninstall":
+		err = uninstallCmd(args[1:], stdout, stderr)
 	case "views":
 		for _, v := range render.Views() {
 			fmt.Fprintf(stdout, "%-16s %s\n", v.Name, v.Target)
