@@ -1,6 +1,7 @@
 package cgroupstats
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -16,7 +17,10 @@ import (
 // path. A cgroup directory that no longer exists (the container is gone) is
 // an error that wraps fs.ErrNotExist.
 func Read(fsys fs.FS, mode Mode, loc Location) (*Stats, error) {
-	r := reader{fsys: fsys}
+	return reader{fsys: fsys}.read(mode, loc)
+}
+
+func (r reader) read(mode Mode, loc Location) (*Stats, error) {
 	st := &Stats{Mode: mode}
 	st.CPU.Quota = -1
 	st.Memory.Limit = Unlimited
@@ -44,8 +48,18 @@ func Read(fsys fs.FS, mode Mode, loc Location) (*Stats, error) {
 	return st, nil
 }
 
+// reader walks one cgroup's files. With c set, files come through c's
+// cache of open descriptors and last contents; otherwise every file is
+// opened and read afresh.
 type reader struct {
 	fsys fs.FS
+	c    *Reader
+	// slow marks files that rarely change (limits, cpuset, ancestors' files);
+	// a Reader re-reads them only on its full rounds.
+	slow bool
+	// haveUsage and havePids: the v1 side of a hybrid host already has CPU
+	// usage / the pid lists, so the unified tree's copies would be ignored.
+	haveUsage, havePids bool
 }
 
 // absent reports errors that mean "this file is not there": a missing file,
@@ -58,6 +72,9 @@ func absent(err error) bool {
 // file reads name; ok is false when it does not exist.
 func (r reader) file(name string) (data []byte, ok bool, err error) {
 	name = path.Clean(name) // "./cpu.max" at the root of a v2 tree
+	if r.c != nil {
+		return r.c.file(name, r.slow)
+	}
 	data, err = fs.ReadFile(r.fsys, name)
 	if err != nil {
 		if absent(err) {
@@ -69,7 +86,14 @@ func (r reader) file(name string) (data []byte, ok bool, err error) {
 }
 
 func (r reader) dirExists(name string) (bool, error) {
-	fi, err := fs.Stat(r.fsys, name)
+	if r.c != nil {
+		return r.c.dirExists(name)
+	}
+	return statDir(r.fsys, name)
+}
+
+func statDir(fsys fs.FS, name string) (bool, error) {
+	fi, err := fs.Stat(fsys, name)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return false, nil
@@ -77,6 +101,13 @@ func (r reader) dirExists(name string) (bool, error) {
 		return false, fmt.Errorf("stat %s: %w", name, err)
 	}
 	return fi.IsDir(), nil
+}
+
+func (r reader) controllerDirs() (map[string]string, error) {
+	if r.c != nil {
+		return r.c.controllerDirs()
+	}
+	return controllerDirs(r.fsys)
 }
 
 // parsed reads name and parses it; ok is false when the file is absent.
@@ -95,6 +126,7 @@ func parsed[T any](r reader, name string, parse func([]byte) (T, error)) (v T, o
 // minLimit is the smallest limit in file over dirs; Unlimited when no file
 // sets one.
 func (r reader) minLimit(dirs []string, file string) (limit uint64, seen bool, err error) {
+	r.slow = true
 	limit = Unlimited
 	for _, d := range dirs {
 		v, ok, err := parsed(r, d+"/"+file, parseLimit)
@@ -160,7 +192,7 @@ func (r reader) controllerDir(dirs map[string]string, loc Location, c string) (d
 }
 
 func (r reader) readV1(st *Stats, loc Location) error {
-	dirs, err := controllerDirs(r.fsys)
+	dirs, err := r.controllerDirs()
 	if err != nil {
 		return err
 	}
@@ -308,6 +340,7 @@ func (r reader) v1Memory(m *Memory, dir string, dirs []string) error {
 }
 
 func (r reader) v1Quota(c *CPU, dirs []string) error {
+	r.slow = true
 	best := quota{q: -1}
 	for i, d := range dirs {
 		q, okQ, err := parsed(r, d+"/cpu.cfs_quota_us", parseInt)
@@ -383,6 +416,7 @@ func (r reader) v1Cpuacct(c *CPU, dir string) error {
 // firstCPUList returns the first non-empty CPU list found walking dirs (leaf
 // first), trying files in order in each directory.
 func (r reader) firstCPUList(dirs []string, files ...string) ([]int, error) {
+	r.slow = true
 	for _, d := range dirs {
 		for _, f := range files {
 			cpus, ok, err := parsed(r, d+"/"+f, parseCPUList)
@@ -470,8 +504,10 @@ func (r reader) readV2(st *Stats, base, cgPath string) error {
 	if err := r.pidsCounters(&st.Pids, dir, dirs); err != nil {
 		return err
 	}
-	if err := r.pidLists(&st.Pids, dir, "cgroup.threads"); err != nil {
-		return err
+	if !r.havePids {
+		if err := r.pidLists(&st.Pids, dir, "cgroup.threads"); err != nil {
+			return err
+		}
 	}
 	return r.pressure(&st.Pressure, dir)
 }
@@ -511,8 +547,10 @@ func (r reader) v2Memory(m *Memory, dir string, dirs []string) error {
 
 func (r reader) v2CPU(c *CPU, dir string, dirs []string) error {
 	best := quota{q: -1}
+	rs := r
+	rs.slow = true
 	for i, d := range dirs {
-		data, ok, err := r.file(d + "/cpu.max")
+		data, ok, err := rs.file(d + "/cpu.max")
 		if err != nil {
 			return err
 		}
@@ -532,15 +570,17 @@ func (r reader) v2CPU(c *CPU, dir string, dirs []string) error {
 	}
 	c.Quota, c.Period = best.q, best.p
 
-	stat, ok, err := parsed(r, dir+"/cpu.stat", parseFlatKeyed)
-	if err != nil {
-		return err
-	}
-	if ok {
-		if u, has := stat["usage_usec"]; has {
-			c.Usage, c.UsagePresent = satMul(u, 1000), true
-			c.User = satMul(stat["user_usec"], 1000)
-			c.System = satMul(stat["system_usec"], 1000)
+	if !r.haveUsage {
+		stat, ok, err := parsed(r, dir+"/cpu.stat", parseFlatKeyed)
+		if err != nil {
+			return err
+		}
+		if ok {
+			if u, has := stat["usage_usec"]; has {
+				c.Usage, c.UsagePresent = satMul(u, 1000), true
+				c.User = satMul(stat["user_usec"], 1000)
+				c.System = satMul(stat["system_usec"], 1000)
+			}
 		}
 	}
 	cpus, err := r.firstCPUList(dirs, "cpuset.cpus.effective", "cpuset.cpus")
@@ -561,7 +601,7 @@ func (r reader) pressure(p *Pressure, dir string) error {
 			return err
 		}
 		if ok {
-			*f.dst = data
+			*f.dst = bytes.Clone(data) // a Reader reuses data's buffer
 		}
 	}
 	return nil
@@ -574,6 +614,9 @@ func (r reader) mergeUnified(st *Stats, cgPath string) error {
 	v2 := &Stats{Mode: ModeV2}
 	v2.CPU.Quota = -1
 	v2.Memory.Limit, v2.Memory.SwapLimit, v2.Pids.Limit = Unlimited, Unlimited, Unlimited
+	// Skip the unified copies of what v1 already provided: they would be
+	// ignored below, and each is a file read per round.
+	r.haveUsage, r.havePids = st.CPU.UsagePresent, st.Pids.Procs != nil
 	if err := r.readV2(v2, "unified", cgPath); err != nil {
 		return err
 	}

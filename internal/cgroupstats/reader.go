@@ -1,0 +1,355 @@
+package cgroupstats
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"sync/atomic"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// DefaultFullEvery is how often (in reads) a Reader re-reads the files that
+// rarely change: with a 1 s refresh, an operator's limit or cpuset update
+// shows within 5 s.
+const DefaultFullEvery = 5
+
+// Reader samples one cgroup again and again at a fraction of Read's cost:
+//
+//   - counter files stay open and are re-read with one pread at offset 0
+//     (cgroupfs regenerates the content on every read from offset 0);
+//   - limits, cpu quota, cpuset, every ancestor's files, the controller
+//     directories and files found absent are re-read only on full rounds,
+//     every FullEvery reads, and otherwise served from the last content;
+//   - buffers are reused between reads.
+//
+// A kept descriptor of a removed cgroup fails with ENODEV (ESTALE on some
+// filesystems); the Reader then drops every descriptor and does a full read,
+// which finds a recreated cgroup or reports fs.ErrNotExist like Read.
+//
+// v1 cgroup.procs and tasks are never kept open: the kernel caches their pid
+// list per open file for as long as it is re-read within a second.
+//
+// A Reader is not safe for concurrent use; Close releases its descriptors.
+type Reader struct {
+	fsys   fs.FS
+	mode   Mode
+	loc    Location
+	budget *FDBudget
+
+	// FullEvery is the period of full rounds in reads; <= 1 makes every read
+	// full (still reusing open counter files).
+	FullEvery int
+
+	n      int  // reads since the last full round
+	full   bool // the current read is a full round
+	forced bool // the next read must be full (after an error)
+	files  map[string]*cached
+	dirs   map[string]dirID  // dirExists results, refreshed on full rounds
+	ctl    map[string]string // controllerDirs, refreshed on full rounds
+	ctlErr error
+}
+
+type cached struct {
+	valid bool   // data/ok hold a previous read
+	ok    bool   // the file existed
+	data  []byte // last content; the buffer is reused
+	f     fs.File
+	fd    int // f's descriptor when kept open, else -1
+}
+
+// stagger spreads the full rounds of readers created together over the
+// FullEvery rounds, so they do not all fall into the same round.
+var stagger atomic.Uint32
+
+// NewReader returns a Reader of the cgroup at loc in the tree fsys is rooted
+// at. Only descriptors of files opened through an os.DirFS-like fs.FS (one
+// returning *os.File) are kept open; others are re-read each time. budget
+// may be nil (no limit).
+func NewReader(fsys fs.FS, mode Mode, loc Location, budget *FDBudget) *Reader {
+	return &Reader{
+		fsys: fsys, mode: mode, loc: loc, budget: budget,
+		FullEvery: DefaultFullEvery,
+		n:         int(stagger.Add(1)) % DefaultFullEvery,
+		files:     make(map[string]*cached),
+		dirs:      make(map[string]dirID),
+	}
+}
+
+// errStale: a kept descriptor belongs to a removed cgroup.
+var errStale = errors.New("cgroup file descriptor is stale")
+
+// Read samples the cgroup; see the package function Read for the meaning of
+// the result and errors.
+func (c *Reader) Read() (*Stats, error) {
+	if c.budget.over() {
+		c.closeFiles() // others need descriptors more than we save syscalls
+	}
+	c.n++
+	c.full = c.forced || c.FullEvery <= 1 || c.n >= c.FullEvery
+	if c.full {
+		c.n = 0
+	}
+	st, err := reader{fsys: c.fsys, c: c}.read(c.mode, c.loc)
+	if errors.Is(err, errStale) {
+		// The cgroup was removed (and maybe recreated): start over.
+		c.closeFiles()
+		c.full = true
+		st, err = reader{fsys: c.fsys, c: c}.read(c.mode, c.loc)
+	}
+	c.forced = err != nil
+	if errors.Is(err, errStale) {
+		return nil, fmt.Errorf("read cgroup: %w", err)
+	}
+	return st, err
+}
+
+// Close releases every descriptor the Reader holds.
+func (c *Reader) Close() error {
+	c.closeFiles()
+	return nil
+}
+
+// OpenFiles is the number of descriptors the Reader keeps open.
+func (c *Reader) OpenFiles() int {
+	n := 0
+	for _, e := range c.files {
+		if e.fd >= 0 && e.f != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// closeFiles drops every descriptor and every cached content, so the next
+// read starts from scratch.
+func (c *Reader) closeFiles() {
+	for name, e := range c.files {
+		if e.f != nil {
+			e.f.Close()
+			c.budget.release()
+		}
+		delete(c.files, name)
+	}
+	clear(c.dirs)
+	c.ctl, c.ctlErr = nil, nil
+}
+
+func (c *Reader) controllerDirs() (map[string]string, error) {
+	if c.ctl == nil || c.full {
+		c.ctl, c.ctlErr = controllerDirs(c.fsys)
+	}
+	return c.ctl, c.ctlErr
+}
+
+func (c *Reader) dirExists(name string) (bool, error) {
+	d, seen := c.dirs[name]
+	if seen && !c.full {
+		return d.isDir, nil
+	}
+	fi, err := fs.Stat(c.fsys, name)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		delete(c.dirs, name)
+		return false, fmt.Errorf("stat %s: %w", name, err)
+	}
+	now := dirID{}
+	if err == nil {
+		now.isDir = fi.IsDir()
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			now.dev, now.ino = uint64(st.Dev), st.Ino
+		}
+	}
+	if seen && d != now && len(c.files) > 0 {
+		// Removed and recreated since the last full round: kept
+		// descriptors may point into the old directory (cgroupfs would
+		// have said ENODEV; other filesystems keep serving old content).
+		return false, fmt.Errorf("stat %s: %w", name, errStale)
+	}
+	c.dirs[name] = now
+	return now.isDir, nil
+}
+
+// dirID identifies a directory, to notice it was recreated.
+type dirID struct {
+	isDir    bool
+	dev, ino uint64
+}
+
+// file returns the content of name (its buffer is reused by the next read).
+func (c *Reader) file(name string, slow bool) ([]byte, bool, error) {
+	e := c.files[name]
+	if e == nil {
+		e = &cached{fd: -1}
+		c.files[name] = e
+	}
+	if e.valid && !c.full && (slow || !e.ok) {
+		return e.data, e.ok, nil
+	}
+	if e.f != nil {
+		data, err := readFD(e.fd, e.data[:0])
+		if err == nil {
+			e.data = data
+			return data, true, nil
+		}
+		if errors.Is(err, syscall.ENODEV) || errors.Is(err, syscall.ESTALE) {
+			return nil, false, fmt.Errorf("read %s: %w", name, errStale)
+		}
+		return nil, false, fmt.Errorf("read %s: %w", name, err)
+	}
+	data, f, fd, err := c.open(name, e.data[:0])
+	if err != nil {
+		if absent(err) {
+			if e.valid && e.ok && !c.full {
+				// It was there last time: the cgroup may be gone, which
+				// only a full round (checking the directories) can tell.
+				return nil, false, fmt.Errorf("read %s: %w", name, errStale)
+			}
+			e.valid, e.ok = true, false
+			return nil, false, nil
+		}
+		e.valid = false
+		return nil, false, fmt.Errorf("read %s: %w", name, err)
+	}
+	e.valid, e.ok, e.data = true, true, data
+	if f != nil {
+		if !slow && fd >= 0 && !pidListV1(c.mode, name) && c.budget.take() {
+			e.f, e.fd = f, fd
+		} else {
+			f.Close()
+		}
+	}
+	return data, true, nil
+}
+
+// open opens and reads name, returning the still open file (and its
+// descriptor, or -1 when it has none) for the caller to keep or close.
+func (c *Reader) open(name string, buf []byte) ([]byte, fs.File, int, error) {
+	f, err := c.fsys.Open(name)
+	if err != nil {
+		return nil, nil, -1, err
+	}
+	if fder, ok := f.(interface{ Fd() uintptr }); ok {
+		fd := int(fder.Fd())
+		data, err := readFD(fd, buf)
+		if err != nil {
+			f.Close()
+			return nil, nil, -1, err
+		}
+		return data, f, fd, nil
+	}
+	data, err := io.ReadAll(f)
+	f.Close()
+	return data, nil, -1, err
+}
+
+// pidListV1 reports v1 cgroup.procs and tasks files, whose content is
+// cached per open file (cgroup_pidlist_start) while it is re-read within a
+// second: a kept descriptor would show a stale list forever.
+func pidListV1(mode Mode, name string) bool {
+	if mode == ModeV2 {
+		return false
+	}
+	base := path.Base(name)
+	if base != "cgroup.procs" && base != "tasks" {
+		return false
+	}
+	first, _, _ := cutFirst(name)
+	return first != "unified"
+}
+
+func cutFirst(name string) (string, string, bool) {
+	for i := 0; i < len(name); i++ {
+		if name[i] == '/' {
+			return name[:i], name[i+1:], true
+		}
+	}
+	return name, "", false
+}
+
+// completeBelow: a read from offset 0 that returned fewer bytes than this
+// (and than asked for) holds the whole file. A seq_file fills the caller's
+// buffer with whole records until its own page-sized buffer overflows, and
+// cgroup file records are far shorter than the rest of a page, so a short
+// read well under a page is the end; above it, read on until EOF.
+const completeBelow = 2048
+
+// readFD reads the whole file at fd from offset 0 into buf's storage.
+func readFD(fd int, buf []byte) ([]byte, error) {
+	if cap(buf) < 512 {
+		buf = make([]byte, 0, 512)
+	}
+	buf = buf[:cap(buf)]
+	n := 0
+	for {
+		m, err := unix.Pread(fd, buf[n:], int64(n))
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		n += m
+		if m == 0 || (n < len(buf) && n < completeBelow) {
+			return buf[:n], nil
+		}
+		if n == len(buf) {
+			buf = append(buf, make([]byte, len(buf))...)
+			buf = buf[:cap(buf)]
+		}
+	}
+}
+
+// FDBudget caps the descriptors all Readers of a process keep open, so
+// caching never starves the view files of descriptors. The zero value
+// allows none; a nil *FDBudget allows any number.
+type FDBudget struct {
+	max  atomic.Int64
+	used atomic.Int64
+}
+
+// NewFDBudget allows max kept descriptors.
+func NewFDBudget(max int) *FDBudget {
+	b := &FDBudget{}
+	b.max.Store(int64(max))
+	return b
+}
+
+// SetMax changes the cap; Readers over it release their descriptors on
+// their next read.
+func (b *FDBudget) SetMax(max int) {
+	if b != nil {
+		b.max.Store(int64(max))
+	}
+}
+
+// Used is the number of descriptors kept open.
+func (b *FDBudget) Used() int {
+	if b == nil {
+		return 0
+	}
+	return int(b.used.Load())
+}
+
+func (b *FDBudget) take() bool {
+	if b == nil {
+		return true
+	}
+	if b.used.Add(1) > b.max.Load() {
+		b.used.Add(-1)
+		return false
+	}
+	return true
+}
+
+func (b *FDBudget) release() {
+	if b != nil {
+		b.used.Add(-1)
+	}
+}
+
+func (b *FDBudget) over() bool {
+	return b != nil && b.used.Load() > b.max.Load()
+}
