@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -22,6 +23,9 @@ const (
 	beginText = beginMark + ": added by procview install, removed by procview uninstall"
 )
 
+// inlineRuntimes matches a runtimes table written as an inline table.
+var inlineRuntimes = regexp.MustCompile(`(?m)^[^#\n]*\bruntimes[ \t]*=[ \t]*\{`)
+
 func containerdPlan(o Options) plan {
 	path := withDefault(o.Config, DefaultContainerdConfig)
 	wrapper := filepath.Join(o.BinDir, WrapperName)
@@ -29,6 +33,7 @@ func containerdPlan(o Options) plan {
 		files: []fileEdit{{
 			path:      path,
 			kind:      shared,
+			marked:    true,
 			install:   func(b []byte) ([]byte, bool, error) { return ContainerdInstall(b, wrapper) },
 			uninstall: ContainerdUninstall,
 		}},
@@ -86,6 +91,10 @@ func ContainerdInstall(orig []byte, wrapper string) ([]byte, bool, error) {
 	header, keys, err := criRuntimesPath(version)
 	if err != nil {
 		return nil, false, err
+	}
+	if inlineRuntimes.Match(base) {
+		// TOML forbids extending an inline table with a later header.
+		return nil, false, fmt.Errorf("the runtimes table is written inline (runtimes = {…}); add the procview runtime by hand")
 	}
 	runtimes, _ := lookup(doc, keys...).(map[string]any)
 	if _, ok := runtimes[RuntimeName]; ok {

@@ -27,6 +27,9 @@ func dockerPlan(o Options) plan {
 			kind:      shared,
 			install:   func(b []byte) ([]byte, bool, error) { return DockerInstall(b, wrapper) },
 			uninstall: DockerUninstall,
+			blank: func(b []byte) bool {
+				return string(bytes.TrimSpace(b)) == "{}" || len(bytes.TrimSpace(b)) == 0
+			},
 		}},
 		// dockerd reloads "runtimes" on SIGHUP (dockerd(8), "Configuration
 		// reload behavior").
@@ -87,8 +90,8 @@ func DockerInstall(orig []byte, wrapper string) ([]byte, bool, error) {
 }
 
 // DockerUninstall removes runtimes.procview from a daemon.json text, and
-// "runtimes" itself when procview was its only entry. A file that holds
-// nothing else (as DockerInstall writes for a missing file) becomes empty.
+// "runtimes" itself when procview was its only entry. What DockerInstall
+// wrote for a missing file becomes "{}\n".
 func DockerUninstall(cur []byte) ([]byte, bool, error) {
 	if len(bytes.TrimSpace(cur)) == 0 {
 		return cur, false, nil
@@ -112,20 +115,6 @@ func DockerUninstall(cur []byte) ([]byte, bool, error) {
 	}
 	if len(runtimes.members) > 1 {
 		return removeMember(cur, runtimes, pi), true, nil
-	}
-	if len(top.members) == 1 {
-		// The document is procview's entry alone: the file was created by
-		// DockerInstall, unless its layout says otherwise.
-		var entry struct{ Path string }
-		pm := runtimes.members[pi]
-		if json.Unmarshal(cur[pm.valueStart:pm.valueEnd], &entry) == nil {
-			if p, err := json.Marshal(entry.Path); err == nil {
-				st := jsonStyle{pretty: true, unit: "    ", colon: ": "}
-				if string(cur) == dockerDoc(string(p), st)+"\n" {
-					return nil, true, nil
-				}
-			}
-		}
 	}
 	return removeMember(cur, top, ri), true, nil
 }

@@ -4,11 +4,17 @@
 //
 // Each engine touches two kinds of files:
 //   - shared files (daemon.json, containerd's config.toml) are patched as text
-//     so that every other byte, comments included, stays as it was; the
-//     original bytes are kept in <file>.procview.bak before the first change;
+//     so that every other byte, comments included, stays as it was;
 //   - owned files (hooks.d JSON, containers.conf and crio.conf drop-ins) are
-//     procview's alone; a <file>.procview.created marker records that install
-//     created them, so that uninstall removes only what install added.
+//     procview's alone.
+//
+// Before the first change install keeps the original bytes in
+// <file>.procview.bak, or, when the file did not exist, leaves an empty
+// <file>.procview.created marker. Uninstall puts the backup back when the
+// file is still what install made of it (byte for byte), removes a file
+// install created, and otherwise removes only procview's entry; without a
+// backup or marker it leaves an entry alone (written by hand or by make
+// install), except containerd's marked block, which is always procview's.
 //
 // The format logic is pure ((orig, opts) -> (new, changed, err)); this file
 // holds the file handling shared by every engine: backup, atomic write and
@@ -83,6 +89,21 @@ type fileEdit struct {
 	// missing) to the new ones.
 	install   func(orig []byte) ([]byte, bool, error)
 	uninstall func(cur []byte) ([]byte, bool, error)
+	// marked: uninstall recognises exactly what install added (a marked
+	// block), so it may remove it without a backup or created marker.
+	// Otherwise such an entry may have been written by hand, and is left.
+	marked bool
+	// blank reports whether what uninstall left holds no configuration
+	// (nil: only whitespace); a file install created that ends up blank is
+	// removed.
+	blank func([]byte) bool
+}
+
+func (f fileEdit) isBlank(b []byte) bool {
+	if f.blank != nil {
+		return f.blank(b)
+	}
+	return len(bytes.TrimSpace(b)) == 0
 }
 
 // plan is what an engine does: its files, and what to tell the operator.
@@ -234,7 +255,7 @@ func installFile(o Options, f fileEdit) (bool, error) {
 		if err := os.MkdirAll(filepath.Dir(f.path), 0o755); err != nil {
 			return false, fmt.Errorf("create %s: %w", filepath.Dir(f.path), err)
 		}
-		if f.kind == owned && !exists(bak) {
+		if !exists(bak) {
 			if err := writeAtomic(created, nil, ""); err != nil {
 				return false, err
 			}
@@ -263,7 +284,9 @@ func uninstallFile(o Options, f fileEdit) (bool, error) {
 		}
 		// Someone removed the file since; put the original back if there was one.
 		next, remove = orig, !hasBak
-	case f.kind == owned && hasBak:
+	case hasBak && (f.kind == owned || isInstallOf(f, orig, cur)):
+		// Untouched since install, or procview's own file: the backup is
+		// the exact original.
 		if !isInstallOf(f, orig, cur) {
 			fmt.Fprintf(o.Out, "%s: changed since install; restoring the backup anyway\n", f.path)
 		}
@@ -274,21 +297,23 @@ func uninstallFile(o Options, f fileEdit) (bool, error) {
 		// Not ours (e.g. written by make install): leave it.
 		fmt.Fprintf(o.Out, "%s: not created by procview install, left alone\n", f.path)
 		return false, nil
-	case hasBak && isInstallOf(f, orig, cur):
-		// Untouched since install: the backup is the exact original.
-		next = orig
+	case !hasBak && !hasCreated && !f.marked:
+		// An entry without a record of install: written by hand.
+		if _, changed, _ := f.uninstall(cur); changed {
+			fmt.Fprintf(o.Out, "%s: procview entry not added by procview install (no %s), left alone\n", f.path, bak)
+		}
+		return false, nil
 	default:
 		var changed bool
 		next, changed, err = f.uninstall(cur)
 		if err != nil {
 			return false, fmt.Errorf("%s: %w", f.path, err)
 		}
-		if !changed && !hasBak {
+		if !changed && !hasBak && !hasCreated {
 			return false, nil
 		}
-		// A shared file that consists of procview's entry alone was created
-		// by install (a missing original leaves no backup).
-		remove = len(next) == 0 && !hasBak
+		// Created by install and holding nothing else now.
+		remove = hasCreated && !hasBak && f.isBlank(next)
 	}
 	switch {
 	case remove && existed:
