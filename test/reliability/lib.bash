@@ -1,0 +1,339 @@
+# shellcheck shell=bash disable=SC2016,SC2034
+# lib.bash: procview's reliability scenarios, shared by the short versions
+# in test/bats/reliability.bats (make test) and the long ones in
+# test/reliability/reliability.bats (make reliability). Each scenario takes
+# its size as arguments, asserts its goal and records its figures with
+# rel_result (in $REL_RESULTS when set).
+#
+# Load after helpers.bash:
+#   load helpers                      # test/bats
+#   load ../reliability/lib
+
+PV_READER=${PV_READER:-}
+
+# rel_result KEY VALUE: record a figure (one "KEY VALUE" line) and print it.
+rel_result() {
+	echo "# $1 = $2" >&3 2>/dev/null || true
+	[ -z "${REL_RESULTS:-}" ] || echo "$1 $2" >>"$REL_RESULTS"
+}
+
+# rel_setup_file: pv_setup_file plus the static reader program.
+rel_setup_file() {
+	pv_setup_file
+	PV_READER=$PV_WORK/pvreader
+	if ! (cd "$PV_REPO" && CGO_ENABLED=0 go build -o "$PV_READER" ./test/reliability/reader) >&2; then
+		echo "cannot build test/reliability/reader" >&2
+		return 1
+	fi
+	export PV_READER
+}
+
+# rel_restart_daemon_with REFRESH: use refresh_interval REFRESH from now on;
+# the running procviewd (if any) is stopped so the next start reads it.
+rel_restart_daemon_with() {
+	PV_REFRESH=$1
+	export PV_REFRESH
+	pv_write_config
+	pv_stop_daemon
+}
+
+# rel_bundle: new_bundle busybox with the reader copied in.
+rel_bundle() {
+	new_bundle busybox
+	install -m 0755 "$PV_READER" "$BUNDLE/rootfs/reader"
+}
+
+# SHM_SWING is a container command that moves Shmem (and MemFree, Cached,
+# MemAvailable...) across digit boundaries forever: 4 kB to 100 MB and back.
+SHM_SWING='while :; do
+	for k in 4 40 400 4000 40000 100000 40000 4000 400 40; do
+		dd if=/dev/zero of=/dev/shm/swing bs=1k count=$k 2>/dev/null
+	done
+	rm -f /dev/shm/swing
+done'
+
+# rel_view_files: the view paths whose files are non-empty in the
+# container $CID (an empty diskstats is legal: no I/O yet).
+rel_view_files() {
+	local p out=()
+	for p in "${PV_VIEW_PATHS[@]}"; do
+		if cexec "test -s $p" 2>/dev/null; then out+=("$p"); fi
+	done
+	echo "${out[*]}"
+}
+
+# rel_sum_readers FILE...: add up the readers' JSON summary lines into
+# "reads bad empty truncated bad_length unparseable errors distinct".
+rel_sum_readers() {
+	local f
+	for f in "$@"; do tail -n1 "$f"; done | jq -rs '
+		if length == 0 then "0 1 0 0 0 0 1 0" else
+		[ (map(.reads)|add), (map(.bad)|add), (map(.empty)|add), (map(.truncated)|add),
+		  (map(.bad_length)|add), (map(.unparseable)|add), (map(.errors)|add),
+		  (map(.distinct_contents)|add) ] | map(tostring) | join(" ") end'
+}
+
+# rel_torn_reads TOTAL [CONTAINERS] [READERS_PER_CONTAINER]: TOTAL reads
+# of every view by readers inside CONTAINERS containers (half the readers
+# open+read+close, half lseek(0)+read on one fd) while procviewd refreshes
+# every 10 ms and each container swings its shared memory. 0 bad reads.
+rel_torn_reads() {
+	local total=$1 ncont=${2:-2} per=${3:-2} i r mode files n
+	rel_restart_daemon_with 10ms
+	local cids=() outs=() pids=()
+	for ((i = 0; i < ncont; i++)); do
+		rel_bundle
+		pv_start "$SHM_SWING"
+		wait_views
+		cids+=("$CID")
+	done
+	files=$(rel_view_files)
+	[ -n "$files" ]
+	n=$((total / (ncont * per)))
+	local t0
+	t0=$(now_ms)
+	for CID in "${cids[@]}"; do
+		for ((r = 0; r < per; r++)); do
+			mode=open
+			[ $((r % 2)) -eq 1 ] && mode=seek
+			local out=$PV_WORK/reader.$CID.$r
+			outs+=("$out")
+			"$RUNC" --root "$PV_RUNC_ROOT" exec "$CID" /reader -mode "$mode" -reads "$n" $files </dev/null >"$out" 2>&1 &
+			pids+=($!)
+		done
+	done
+	local p
+	for p in "${pids[@]}"; do wait "$p" || true; done
+	local secs=$((($(now_ms) - t0) / 1000))
+	read -r reads bad empty trunc badlen unparse errs distinct < <(rel_sum_readers "${outs[@]}")
+	rel_result torn.readers $((ncont * per))
+	rel_result torn.files "$(wc -w <<<"$files")"
+	rel_result torn.reads "$reads"
+	rel_result torn.bad "$bad"
+	rel_result torn.detail "empty=$empty truncated=$trunc bad_length=$badlen unparseable=$unparse errors=$errs"
+	rel_result torn.distinct_contents "$distinct"
+	rel_result torn.seconds "$secs"
+	if [ "$bad" -ne 0 ] || [ "$reads" -lt $((n * ncont * per)) ]; then
+		grep -h BAD "${outs[@]}" | head -n 20
+		tail -n 3 "${outs[@]}"
+		return 1
+	fi
+	# The views did change under the readers (the test is not vacuous).
+	[ "$distinct" -gt $((ncont * per * 10)) ]
+	for CID in "${cids[@]}"; do
+		"$RUNC" --root "$PV_RUNC_ROOT" kill "$CID" KILL 2>/dev/null || true
+	done
+}
+
+# rel_uptime_file ID: the host-side path of the container's uptime view
+# (the same inode the container reads).
+rel_uptime_file() {
+	echo "$PV_STATE/containers/$1/views/uptime"
+}
+
+# rel_all_updated_since STAMPFILE ID...: every container's uptime view
+# differs from what STAMPFILE recorded.
+rel_all_updated_since() {
+	local stamp=$1 id
+	shift
+	for id in "$@"; do
+		[ "$(cat "$(rel_uptime_file "$id")")" != "$(grep "^$id " "$stamp" | cut -d' ' -f2-)" ] || return 1
+	done
+}
+
+# rel_crash CONTAINERS [KILLS]: CONTAINERS containers each read every view
+# in a loop while procviewd is SIGKILLed KILLS times mid-refresh and
+# restarted: 0 failed reads, every container's views update within 2 s of
+# each restart, and a burst of concurrent starts leaves one daemon.
+rel_crash() {
+	local ncont=$1 kills=${2:-3} i k
+	rel_restart_daemon_with 10ms
+	local cids=() outs=() pids=()
+	for ((i = 0; i < ncont; i++)); do
+		rel_bundle
+		pv_start
+		cids+=("$CID")
+	done
+	for CID in "${cids[@]}"; do wait_views; done
+	local files
+	files=$(rel_view_files)
+	# Readers run for the whole outage sequence (at most 10 s per kill).
+	local dur=$((kills * 6 + 4))
+	for CID in "${cids[@]}"; do
+		local out=$PV_WORK/crash-reader.$CID
+		outs+=("$out")
+		"$RUNC" --root "$PV_RUNC_ROOT" exec "$CID" /reader -mode open -reads 1000000000 -duration "${dur}s" $files </dev/null >"$out" 2>&1 &
+		pids+=($!)
+	done
+	local worst=0 failed_updates=0
+	for ((k = 0; k < kills; k++)); do
+		local pid
+		pid=$(pv_daemon_pid)
+		# A random point inside the 10 ms refresh cycle.
+		sleep "0.$((RANDOM % 10))$((RANDOM % 10))"
+		kill -KILL "$pid"
+		wait_until 2000 pid_gone "$pid"
+		sleep 1
+		local stamp=$PV_WORK/uptime.stamp
+		: >"$stamp"
+		for id in "${cids[@]}"; do echo "$id $(cat "$(rel_uptime_file "$id")")" >>"$stamp"; done
+		sleep 0.3
+		# Nothing refreshes during the outage.
+		if rel_all_updated_since "$stamp" "${cids[@]}"; then
+			echo "views changed with no daemon running" >&2
+			return 1
+		fi
+		local t0 took
+		t0=$(now_ms)
+		pv_start_daemon
+		if wait_until 2000 rel_all_updated_since "$stamp" "${cids[@]}"; then
+			took=$(($(now_ms) - t0))
+			[ "$took" -gt "$worst" ] && worst=$took
+		else
+			failed_updates=$((failed_updates + 1))
+		fi
+		sleep 1
+	done
+	# Several daemons started at once on one state root: one survives.
+	pv_stop_daemon
+	for i in 1 2 3 4 5 6 7 8; do pv_start_daemon & done
+	wait
+	sleep 2
+	local ndaemons
+	ndaemons=$(pv_daemons | wc -l)
+	local p
+	for p in "${pids[@]}"; do wait "$p" || true; done
+	read -r reads bad empty trunc badlen unparse errs distinct < <(rel_sum_readers "${outs[@]}")
+	rel_result crash.containers "$ncont"
+	rel_result crash.kills "$kills"
+	rel_result crash.outage_reads "$reads"
+	rel_result crash.failed_reads "$bad"
+	rel_result crash.worst_readopt_ms "$worst"
+	rel_result crash.readopt_over_2s "$failed_updates"
+	rel_result crash.daemons_after_8_concurrent_starts "$ndaemons"
+	if [ "$bad" -ne 0 ]; then
+		grep -h BAD "${outs[@]}" | head -n 20
+		return 1
+	fi
+	[ "$reads" -gt 0 ]
+	[ "$failed_updates" -eq 0 ]
+	[ "$ndaemons" -eq 1 ] || { pv_daemons; return 1; }
+	for CID in "${cids[@]}"; do
+		"$RUNC" --root "$PV_RUNC_ROOT" kill "$CID" KILL 2>/dev/null || true
+	done
+}
+
+# ---- fail-open ----
+
+# rel_failopen_case NAME MODE: prepare the failure NAME (config and
+# binaries), start a container through the wrapper with runc's JSON log,
+# and check the outcome for fail_mode MODE (open: starts, error logged;
+# closed: refused with a message naming procview). Prints one result line.
+rel_failopen_case() {
+	local name=$1 mode=$2 wrapper=$PV_WRAPPER extra=() state=$PV_STATE
+	local dir=$PV_WORK/failopen-$name-$mode
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	pv_stop_daemon
+	case $name in
+	daemon-missing)
+		# Wrapper and hook without a procviewd next to them.
+		cp "$PV_WRAPPER" "$PV_HOOK" "$dir/"
+		wrapper=$dir/procview-runc
+		;;
+	daemon-failing)
+		cp "$PV_WRAPPER" "$PV_HOOK" "$dir/"
+		printf '#!/bin/sh\necho "procviewd: simulated failure" >&2\nexit 1\n' >"$dir/procviewd"
+		chmod +x "$dir/procviewd"
+		wrapper=$dir/procview-runc
+		;;
+	state-readonly)
+		mkdir -p "$dir/ro"
+		mount --bind "$dir/ro" "$dir/ro"
+		mount -o remount,bind,ro "$dir/ro"
+		state=$dir/ro/state
+		;;
+	cgroup-garbage)
+		mkdir -p "$dir/cg/memory" "$dir/cg/unified"
+		head -c 4096 /dev/urandom >"$dir/cg/memory/memory.stat"
+		echo garbage >"$dir/cg/cgroup.controllers"
+		extra=("cgroup_root = \"$dir/cg\"")
+		;;
+	hook-slow)
+		# A hook slower than hook_timeout: runc kills it.
+		cp "$PV_WRAPPER" "$dir/"
+		printf '#!/bin/sh\nsleep 5\n' >"$dir/procview-hook"
+		chmod +x "$dir/procview-hook"
+		wrapper=$dir/procview-runc
+		extra=("hook_timeout = 1")
+		;;
+	*)
+		echo "unknown case $name" >&2
+		return 2
+		;;
+	esac
+	# Written whole: a key given twice makes the file invalid (defaults).
+	{
+		echo "state_root = \"$state\""
+		echo "log_level = \"debug\""
+		echo "log_file = \"$PV_LOG\""
+		echo "fail_mode = \"$mode\""
+		local l
+		for l in "${extra[@]}"; do echo "$l"; done
+	} >"$PROCVIEW_CONFIG"
+	: >"$PV_LOG"
+	rel_bundle
+	local jlog=$dir/runc.json status started=no in_log=no in_runc_log=no
+	set_cmd 'echo started'
+	local out
+	out=$(timeout 60 "$wrapper" --log "$jlog" --log-format json --root "$PV_RUNC_ROOT" run -b "$BUNDLE" "$CID" </dev/null 2>&1)
+	status=$?
+	[ "$status" -eq 0 ] && [[ "$out" == *started* ]] && started=yes
+	grep -qiE '"level":"(error|warning|warn)"|level=(error|warning|warn)' "$PV_LOG" && in_log=yes
+	grep -qi procview "$jlog" 2>/dev/null && grep -qiE '"level":"(error|warning)"' "$jlog" && in_runc_log=yes
+	if [ "$name" = state-readonly ]; then umount -l "$dir/ro" 2>/dev/null || true; fi
+	pv_write_config
+	local ok=no
+	if [ "$mode" = open ] || [[ $name == daemon-* ]]; then
+		# A daemon that cannot start leaves correct (if stale) views: the
+		# hook warns and the container starts in both modes. That the
+		# failure reaches a log is recorded (log=...), not required here: a
+		# daemon dying after its fork is not seen by the hook.
+		[ $started = yes ] && ok=yes
+		if [[ $name != daemon-failing ]] && [ $in_log = no ]; then ok=no; fi
+	else
+		[ $started = no ] && grep -qi procview <<<"$out" && ok=yes
+	fi
+	echo "$name $mode started=$started log=$in_log runc_json_log=$in_runc_log ok=$ok"
+	[ $ok = yes ] || {
+		echo "---- output (exit $status):"
+		echo "$out"
+		echo "---- procview log:"
+		tail -n 20 "$PV_LOG"
+		echo "---- runc log:"
+		cat "$jlog" 2>/dev/null
+		return 1
+	} >&2
+}
+
+# rel_failopen CASE...: every case in open and in closed mode.
+rel_failopen() {
+	local c m line fails=0 n=0 nojson=0
+	for c in "$@"; do
+		for m in open closed; do
+			# A hook killed by runc's timeout fails the start in any mode;
+			# record what happens rather than assert fail-open.
+			n=$((n + 1))
+			if line=$(rel_failopen_case "$c" "$m"); then :; else
+				if [ "$c" != hook-slow ]; then fails=$((fails + 1)); fi
+			fi
+			echo "$line"
+			rel_result "failopen.$c.$m" "$(cut -d' ' -f3- <<<"$line")"
+			[[ "$line" == *runc_json_log=no* && $m == open ]] && nojson=$((nojson + 1))
+		done
+	done
+	rel_result failopen.cases "$n"
+	rel_result failopen.failed "$fails"
+	rel_result failopen.open_cases_without_error_in_runc_json_log "$nojson"
+	[ "$fails" -eq 0 ]
+}
