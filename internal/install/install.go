@@ -136,6 +136,7 @@ func withDefault(p, def string) string {
 
 // Install configures o.Engine to use procview.
 func Install(o Options) error {
+	defer bufferReport(&o)()
 	if o.BinDir == "" {
 		return errors.New("install: no bin dir")
 	}
@@ -172,6 +173,7 @@ func Install(o Options) error {
 
 // Uninstall reverts Install.
 func Uninstall(o Options) error {
+	defer bufferReport(&o)()
 	p, err := planFor(o)
 	if err != nil {
 		return err
@@ -196,6 +198,19 @@ func Uninstall(o Options) error {
 		}
 	}
 	return nil
+}
+
+// bufferReport holds the report until the returned function runs, so that
+// a closed stdout (| head) cannot kill the process half way through the
+// files.
+func bufferReport(o *Options) func() {
+	out := o.Out
+	if out == nil {
+		out = io.Discard
+	}
+	var rep bytes.Buffer
+	o.Out = &rep
+	return func() { out.Write(rep.Bytes()) }
 }
 
 // readOptional returns the file's bytes, or nil and false when it is missing.
