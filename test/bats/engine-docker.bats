@@ -19,11 +19,14 @@ setup_file() {
 	local d
 	d=$(eng_dir dockerd)
 	mkdir -p "$d/data" "$d/exec" "$d/cli"
-	jq -n --arg p "$PV_WRAPPER" --arg k "$d/key.json" \
-		'{runtimes: {procview: {path: $p}}, "deprecated-key-path": $k}' >"$d/daemon.json"
+	jq -n --arg k "$d/key.json" '{"deprecated-key-path": $k}' >"$d/daemon.json"
+	cp "$d/daemon.json" "$d/daemon.json.orig"
 	if eng_install_works; then
-		# Let `procview install` write the runtime entry the operator gets.
-		"$PV_CLI" install --engine docker --config "$d/daemon.json" >&2 || true
+		# The runtime entry an operator gets: path = procview-runc beside
+		# the CLI, i.e. $PV_WRAPPER.
+		"$PV_CLI" install --engine docker --config "$d/daemon.json" >&2
+	else
+		jq --arg p "$PV_WRAPPER" '.runtimes.procview.path = $p' "$d/daemon.json.orig" >"$d/daemon.json"
 	fi
 	eng_start_containerd
 	eng_spawn dockerd "$d/log" dockerd --iptables=false --ip-masq=false --bridge=none \
@@ -77,6 +80,18 @@ docker_run() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$(jq -r .procview.path <<<"$output")" = "$PV_WRAPPER" ]
+}
+
+@test "docker: procview uninstall restores daemon.json byte for byte" {
+	eng_install_works || skip "procview install is not implemented"
+	local d=$PV_WORK/engines/dockerd
+	# On a copy: the running dockerd keeps its file.
+	cp "$d/daemon.json.orig" "$d/roundtrip.json"
+	"$PV_CLI" install --engine docker --config "$d/roundtrip.json"
+	run cmp -s "$d/roundtrip.json" "$d/daemon.json.orig"
+	[ "$status" -ne 0 ]
+	"$PV_CLI" uninstall --engine docker --config "$d/roundtrip.json"
+	cmp "$d/roundtrip.json" "$d/daemon.json.orig"
 }
 
 @test "docker run --runtime procview: MemTotal and online follow -m 256m --cpus 0.5" {
