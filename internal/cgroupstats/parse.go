@@ -1,7 +1,6 @@
 package cgroupstats
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -76,9 +75,9 @@ func parseInt(data []byte) (int64, error) {
 // memory.events, cpuacct.stat, memory.oom_control). Blank lines are skipped.
 func parseFlatKeyed(data []byte) (map[string]uint64, error) {
 	m := make(map[string]uint64)
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+	// bytes.Lines, not a bufio.Scanner: no 4 kB buffer per call.
+	for raw := range bytes.Lines(data) {
+		line := strings.TrimSpace(string(raw))
 		if line == "" {
 			continue
 		}
@@ -91,9 +90,6 @@ func parseFlatKeyed(data []byte) (map[string]uint64, error) {
 			return nil, parseErr("bad value in %q", line)
 		}
 		m[f[0]] = v
-	}
-	if err := sc.Err(); err != nil {
-		return nil, parseErr("%v", err)
 	}
 	return m, nil
 }
@@ -176,9 +172,9 @@ func deviceFor(m map[devKey]*DeviceIO, k devKey) *DeviceIO {
 // "cost.*", ...) are ignored.
 func parseIOStat(data []byte) ([]DeviceIO, error) {
 	m := make(map[devKey]*DeviceIO)
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+	// bytes.Lines, not a bufio.Scanner: no 4 kB buffer per call.
+	for raw := range bytes.Lines(data) {
+		line := strings.TrimSpace(string(raw))
 		if line == "" {
 			continue
 		}
@@ -217,9 +213,6 @@ func parseIOStat(data []byte) ([]DeviceIO, error) {
 			*dst = v
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return nil, parseErr("%v", err)
-	}
 	return sortedDevices(m), nil
 }
 
@@ -230,9 +223,9 @@ type blkioOps map[devKey]map[string]uint64
 // and io_serviced[_recursive]: lines "8:0 Read 4096" and a final "Total N".
 func parseBlkioRecursive(data []byte) (blkioOps, error) {
 	out := make(blkioOps)
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+	// bytes.Lines, not a bufio.Scanner: no 4 kB buffer per call.
+	for raw := range bytes.Lines(data) {
+		line := strings.TrimSpace(string(raw))
 		if line == "" {
 			continue
 		}
@@ -259,9 +252,6 @@ func parseBlkioRecursive(data []byte) (blkioOps, error) {
 		}
 		out[k][f[1]] = v
 	}
-	if err := sc.Err(); err != nil {
-		return nil, parseErr("%v", err)
-	}
 	return out, nil
 }
 
@@ -282,10 +272,9 @@ func mergeBlkio(bytesOps, countOps blkioOps) []DeviceIO {
 // parseUsageAll parses v1 cpuacct.usage_all ("cpu user system" header, then
 // one line per CPU in nanoseconds) and returns the sums.
 func parseUsageAll(data []byte) (user, system uint64, err error) {
-	sc := bufio.NewScanner(bytes.NewReader(data))
 	first := true
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+	for raw := range bytes.Lines(data) {
+		line := strings.TrimSpace(string(raw))
 		if line == "" {
 			continue
 		}
@@ -311,9 +300,6 @@ func parseUsageAll(data []byte) (user, system uint64, err error) {
 		user = satAdd(user, u)
 		system = satAdd(system, s)
 	}
-	if err := sc.Err(); err != nil {
-		return 0, 0, parseErr("%v", err)
-	}
 	if first {
 		return 0, 0, parseErr("empty cpuacct.usage_all")
 	}
@@ -332,9 +318,9 @@ func parseUsageAll(data []byte) (user, system uint64, err error) {
 // else is unreclaimable. Since kernel 5.9 the file is empty; then ok is false
 // and no slab keys are reported.
 func parseSlabinfo(data []byte, pageSize uint64) (total, reclaimable uint64, ok bool, err error) {
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
+	// bytes.Lines, not a bufio.Scanner: no 4 kB buffer per call.
+	for raw := range bytes.Lines(data) {
+		line := strings.TrimSpace(string(raw))
 		if line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "slabinfo -") {
 			continue
 		}
@@ -355,9 +341,6 @@ func parseSlabinfo(data []byte, pageSize uint64) (total, reclaimable uint64, ok 
 			reclaimable = satAdd(reclaimable, b)
 		}
 		ok = true
-	}
-	if err := sc.Err(); err != nil {
-		return 0, 0, false, parseErr("%v", err)
 	}
 	return total, reclaimable, ok, nil
 }

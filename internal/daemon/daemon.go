@@ -20,7 +20,6 @@ import (
 	"github.com/procview/procview/internal/config"
 	"github.com/procview/procview/internal/publish"
 	"github.com/procview/procview/internal/state"
-	"github.com/procview/procview/internal/tasks"
 	"github.com/procview/procview/internal/views"
 )
 
@@ -35,8 +34,10 @@ type Daemon struct {
 	Sampler *views.Sampler
 
 	sets   map[string]*publish.Set
-	failed map[string]string // last error per container, to log changes only
+	inits  map[string]*initProbe // kept /proc/<init>/stat per container
+	failed map[string]string     // last error per container, to log changes only
 	lock   *os.File
+	nofile int // RLIMIT_NOFILE, to size Sampler.FDBudget
 }
 
 // New builds a daemon for cfg reading the live system.
@@ -54,10 +55,37 @@ func New(cfg config.Config, log logrus.FieldLogger) (*Daemon, error) {
 			CgroupFS: cgFS, Mode: mode,
 			ProcFS: os.DirFS(cfg.ProcRoot),
 			SysFS:  os.DirFS(filepath.Join(filepath.Dir(filepath.Clean(cfg.ProcRoot)), "sys")),
+			// Sized every round by budgetFDs.
+			FDBudget: cgroupstats.NewFDBudget(0),
 		},
 		sets:   map[string]*publish.Set{},
+		inits:  map[string]*initProbe{},
 		failed: map[string]string{},
+		nofile: openFileLimit(),
 	}, nil
+}
+
+// openFileLimit is the soft RLIMIT_NOFILE (the Go runtime raises it to the
+// hard limit at startup).
+func openFileLimit() int {
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil || rl.Cur > 1<<30 {
+		return 1024
+	}
+	return int(rl.Cur)
+}
+
+// fdsPerContainer is what a container needs beyond cached cgroup files:
+// its view files, acct.json and its init's stat file.
+const fdsPerContainer = 16
+
+// fdReserve is kept free for logs, listing directories and adopting.
+const fdReserve = 256
+
+// budgetFDs gives cgroup file caching whatever descriptors the view files
+// of the registered containers leave free.
+func (d *Daemon) budgetFDs(containers int) {
+	d.Sampler.FDBudget.SetMax(max(0, d.nofile-fdReserve-fdsPerContainer*containers))
 }
 
 // Lock takes the state root's lock or returns ErrRunning.
@@ -106,8 +134,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 
 func (d *Daemon) shutdown() {
 	for k, s := range d.sets {
-		s.Close()
-		delete(d.sets, k)
+		d.drop(k, s)
 	}
 	if d.lock != nil {
 		// Remove the pid file only while still holding the lock, so a new
@@ -131,10 +158,12 @@ func (d *Daemon) Round() {
 	}
 	for k, s := range d.sets {
 		if !seen[k] {
-			s.Close()
-			delete(d.sets, k)
+			d.drop(k, s)
 			delete(d.failed, k)
 		}
+	}
+	if d.nofile > 0 {
+		d.budgetFDs(len(keys))
 	}
 	host, err := d.Sampler.Host()
 	if err != nil {
@@ -155,10 +184,9 @@ func (d *Daemon) Round() {
 			d.sets[k] = s
 			d.Log.WithField("container", s.Meta.ID).Debug("adopted")
 		}
-		if d.gone(s) {
+		if d.gone(k, s) {
 			d.Log.WithField("container", s.Meta.ID).Info("container gone without poststop; removing its state")
-			s.Close()
-			delete(d.sets, k)
+			d.drop(k, s)
 			_ = d.Root.Remove(k)
 			continue
 		}
@@ -187,13 +215,31 @@ func (d *Daemon) note(key string, err error) {
 	}
 }
 
+// drop forgets a container and releases its descriptors.
+func (d *Daemon) drop(key string, s *publish.Set) {
+	s.Close()
+	delete(d.sets, key)
+	if p := d.inits[key]; p != nil {
+		p.close()
+		delete(d.inits, key)
+	}
+}
+
 // gone reports whether the container's init has exited and its cgroup is
 // empty (runc deleted it, or the container stopped and poststop was missed).
-func (d *Daemon) gone(s *publish.Set) bool {
-	start, err := tasks.StartTime(d.Sampler.ProcFS, s.Meta.Pid)
-	if err == nil && start == s.Meta.InitStartNs {
+func (d *Daemon) gone(key string, s *publish.Set) bool {
+	if d.inits == nil {
+		d.inits = map[string]*initProbe{}
+	}
+	p := d.inits[key]
+	if p == nil {
+		p = &initProbe{}
+		d.inits[key] = p
+	}
+	if start, err := p.startTime(d.Sampler.ProcFS, s.Meta.Pid); err == nil && start == s.Meta.InitStartNs {
 		return false // init alive (and not a reused pid)
 	}
+	p.close() // reopen next time: the pid may be reused by the time it matters
 	st, err := cgroupstats.Read(d.Sampler.CgroupFS, d.Sampler.Mode, s.Meta.Location)
 	if errors.Is(err, fs.ErrNotExist) {
 		return true // the cgroup directory is gone in every hierarchy

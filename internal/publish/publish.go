@@ -4,12 +4,17 @@
 package publish
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/procview/procview/internal/cgroupstats"
 	"github.com/procview/procview/internal/cpuview"
 	"github.com/procview/procview/internal/hoststats"
 	"github.com/procview/procview/internal/layout"
@@ -26,6 +31,12 @@ type Set struct {
 	Meta  *state.Meta
 	Acct  *state.Acct
 	Files map[string]*viewfile.File
+
+	// Kept between refreshes so a round costs few syscalls and allocations.
+	cg       *cgroupstats.Reader
+	rendered map[string][]byte // last content handed to each view's file
+	buf      bytes.Buffer
+	acct     acctFile
 }
 
 // Target is the sampling target described by the metadata.
@@ -121,27 +132,54 @@ func Adopt(root state.Root, key string) (_ *Set, err error) {
 }
 
 // Refresh samples the container and rewrites every changed view in place.
-// It returns the names of views whose length had to grow.
+// It returns the names of views whose length had to grow. The cgroup is
+// read through a cgroupstats.Reader kept in the Set, and a view whose
+// rendered content did not change is neither laid out nor written.
 func (s *Set) Refresh(smp *views.Sampler, host *hoststats.Host) (grew []string, err error) {
-	in, err := smp.Input(host, s.Target(), s.Acct)
+	if s.cg == nil {
+		s.cg = smp.NewReader(s.Meta.Location)
+	}
+	st, err := s.cg.Read()
+	if err != nil {
+		return nil, fmt.Errorf("read cgroup: %w", err)
+	}
+	in, err := smp.InputFrom(host, st, s.Target(), s.Acct)
 	if err != nil {
 		return nil, err
 	}
-	out, err := views.Render(in, s.Meta.Views)
-	if err != nil {
-		return nil, err
+	if s.rendered == nil {
+		s.rendered = make(map[string][]byte, len(s.Files))
 	}
 	var errs []error
-	for name, f := range s.Files {
-		g, err := f.Update(out[name])
+	for _, name := range s.Meta.Views {
+		v, ok := render.Lookup(name)
+		if !ok {
+			return nil, fmt.Errorf("unknown view %q", name)
+		}
+		f := s.Files[v.Name]
+		if f == nil {
+			continue
+		}
+		s.buf.Reset()
+		if err := v.Render(&s.buf, in); err != nil {
+			return nil, fmt.Errorf("render %s: %w", v.Name, err)
+		}
+		last, seen := s.rendered[v.Name]
+		if seen && bytes.Equal(last, s.buf.Bytes()) {
+			continue // same content: the file already holds its layout
+		}
+		g, err := f.Update(s.buf.Bytes())
 		if err != nil {
 			errs = append(errs, err)
+			delete(s.rendered, v.Name) // retry the write next round
+			continue
 		}
+		s.rendered[v.Name] = append(last[:0], s.buf.Bytes()...)
 		if g {
-			grew = append(grew, name)
+			grew = append(grew, v.Name)
 		}
 	}
-	if err := state.WriteAcct(s.Root.Dir(s.Key), s.Acct); err != nil {
+	if err := s.acct.write(s.Root.Dir(s.Key), s.Acct); err != nil {
 		errs = append(errs, err)
 	}
 	return grew, errors.Join(errs...)
@@ -151,5 +189,58 @@ func (s *Set) Refresh(smp *views.Sampler, host *hoststats.Host) (grew []string, 
 func (s *Set) Close() {
 	for _, f := range s.Files {
 		f.Close()
+	}
+	if s.cg != nil {
+		s.cg.Close()
+		s.cg = nil
+	}
+	s.acct.close()
+}
+
+// acctFile rewrites acct.json in place with one pwrite instead of a temp
+// file and a rename per round. Shorter content is padded with spaces, which
+// JSON ignores, so the file never holds a mix of two versions; the state
+// root is tmpfs, so a daemon killed mid-round leaves the last whole write.
+type acctFile struct {
+	f    *os.File
+	last []byte
+}
+
+func (a *acctFile) write(dir string, acct *state.Acct) error {
+	b, err := json.Marshal(acct)
+	if err != nil {
+		return fmt.Errorf("encode acct.json: %w", err)
+	}
+	if a.f == nil {
+		// The hook wrote the first version with state.WriteAcct; from
+		// now on the daemon owns the file.
+		if err := state.WriteAcct(dir, acct); err != nil {
+			return err
+		}
+		p := filepath.Join(dir, "acct.json")
+		f, err := os.OpenFile(p, os.O_RDWR|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fmt.Errorf("open %s: %w", p, err)
+		}
+		a.f, a.last = f, b
+		return nil
+	}
+	if bytes.Equal(b, bytes.TrimRight(a.last, " ")) {
+		return nil
+	}
+	for len(b) < len(a.last) {
+		b = append(b, ' ')
+	}
+	if _, err := a.f.WriteAt(b, 0); err != nil {
+		return fmt.Errorf("write %s: %w", a.f.Name(), err)
+	}
+	a.last = b
+	return nil
+}
+
+func (a *acctFile) close() {
+	if a.f != nil {
+		a.f.Close()
+		a.f = nil
 	}
 }

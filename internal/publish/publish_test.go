@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"syscall"
@@ -162,5 +163,56 @@ func TestCreateFailureCleansUp(t *testing.T) {
 	}
 	if _, err := os.Stat(root.Dir("x")); !os.IsNotExist(err) {
 		t.Errorf("state left behind: %v", err)
+	}
+}
+
+// acct.json is rewritten in place after the first refresh, always decodes
+// to the latest floors (shorter content is padded), and Adopt reads them back.
+func TestAcctInPlace(t *testing.T) {
+	_, root, smp, _, now := setup(t)
+	s, err := Adopt(root, "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, _ := smp.Host()
+	p := filepath.Join(root.Dir("c1"), "acct.json")
+	var inode uint64
+	for i := range 3 {
+		*now += 1e9
+		if i == 2 {
+			// Shrink the encoding: the file must still decode to it.
+			s.Acct.CPU.OffUser, s.Acct.CPU.OffSystem = 0, 0
+		} else {
+			s.Acct.CPU.OffUser, s.Acct.CPU.OffSystem = 1<<60, 1<<60
+		}
+		if _, err := s.Refresh(smp, host); err != nil {
+			t.Fatal(err)
+		}
+		got, err := state.ReadAcct(root.Dir("c1"))
+		if err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+		if !reflect.DeepEqual(got, s.Acct) {
+			t.Errorf("step %d: acct.json holds %+v, want %+v", i, got, s.Acct)
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ino := fi.Sys().(*syscall.Stat_t).Ino
+		if i > 0 && ino != inode {
+			t.Errorf("step %d: acct.json replaced (inode %d -> %d), want in place", i, inode, ino)
+		}
+		inode = ino
+	}
+	want := *s.Acct
+	s.Close()
+	s, err = Adopt(root, "c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if !reflect.DeepEqual(*s.Acct, want) {
+		t.Errorf("adopted floors %+v, want %+v", *s.Acct, want)
 	}
 }

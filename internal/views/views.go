@@ -41,6 +41,15 @@ type Sampler struct {
 	ProcFS   fs.FS // rooted at /proc
 	SysFS    fs.FS // rooted at /sys
 	Now      Clock
+	// FDBudget caps the cgroup files Readers made by NewReader keep open;
+	// nil means no cap.
+	FDBudget *cgroupstats.FDBudget
+}
+
+// NewReader returns a Reader of the cgroup at loc, for samplers that
+// refresh the same container again and again (the daemon).
+func (s *Sampler) NewReader(loc cgroupstats.Location) *cgroupstats.Reader {
+	return cgroupstats.NewReader(s.CgroupFS, s.Mode, loc, s.FDBudget)
 }
 
 // Target is one container to sample.
@@ -66,6 +75,11 @@ func (s *Sampler) Input(host *hoststats.Host, t Target, acct *state.Acct) (*rend
 	if err != nil {
 		return nil, fmt.Errorf("read cgroup: %w", err)
 	}
+	return s.InputFrom(host, st, t, acct)
+}
+
+// InputFrom is Input for stats already read (by a cgroupstats.Reader).
+func (s *Sampler) InputFrom(host *hoststats.Host, st *cgroupstats.Stats, t Target, acct *state.Acct) (*render.Input, error) {
 	return Derive(host, st, t, acct, s.now(), s.scan)
 }
 

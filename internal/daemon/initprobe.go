@@ -1,0 +1,69 @@
+package daemon
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"strconv"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/procview/procview/internal/tasks"
+)
+
+// initProbe keeps a container init's /proc/<pid>/stat open so the per-round
+// liveness check is one pread. The descriptor is bound to the process, not
+// to the pid number: once the process is gone every read fails (ESRCH), even
+// if the pid is reused.
+type initProbe struct {
+	f   fs.File
+	fd  int
+	buf []byte
+}
+
+// startTime returns the process's start time in CLOCK_BOOTTIME ns, like
+// tasks.StartTime.
+func (p *initProbe) startTime(procFS fs.FS, pid int) (uint64, error) {
+	if p.f == nil {
+		name := strconv.Itoa(pid) + "/stat"
+		f, err := procFS.Open(name)
+		if err != nil {
+			return 0, fmt.Errorf("read %s: %w", name, err)
+		}
+		fder, ok := f.(interface{ Fd() uintptr })
+		if !ok {
+			f.Close()
+			return tasks.StartTime(procFS, pid)
+		}
+		p.f, p.fd = f, int(fder.Fd())
+	}
+	if cap(p.buf) == 0 {
+		p.buf = make([]byte, 2048) // stat is at most ~1.1 kB
+	}
+	var n int
+	var err error
+	for {
+		n, err = unix.Pread(p.fd, p.buf[:cap(p.buf)], 0)
+		if !errors.Is(err, syscall.EINTR) {
+			break
+		}
+	}
+	if err != nil {
+		p.close()
+		return 0, fmt.Errorf("read /proc/%d/stat: %w", pid, err)
+	}
+	t, err := tasks.ParseStartTime(p.buf[:n])
+	if err != nil {
+		p.close()
+		return 0, fmt.Errorf("parse /proc/%d/stat: %w", pid, err)
+	}
+	return t * (1e9 / 100), nil // USER_HZ is 100 on every Linux ABI
+}
+
+func (p *initProbe) close() {
+	if p.f != nil {
+		p.f.Close()
+		p.f = nil
+	}
+}
