@@ -11,15 +11,21 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// tree is a directory's regular files: relative path -> mode and bytes.
+// tree is a directory's files (relative path -> mode and bytes) and
+// directories (path/ -> "dir").
 type tree map[string]string
 
 func snapshot(t *testing.T, dir string) tree {
 	t.Helper()
 	out := tree{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+		if err != nil {
 			return err
+		}
+		if d.IsDir() {
+			rel, _ := filepath.Rel(dir, p)
+			out[rel+"/"] = "dir"
+			return nil
 		}
 		info, err := d.Info()
 		if err != nil {
@@ -142,7 +148,7 @@ func TestInstallUninstallFiles(t *testing.T) {
 				t.Errorf("configured = %v, but install changed files = %v\n%s", tc.configured, !cmp.Equal(before, installed), out.String())
 			}
 			for p, v := range installed {
-				if b, ok := before[p]; ok && strings.HasSuffix(p, BackupSuffix) == false && b[:10] != v[:10] {
+				if b, ok := before[p]; ok && b != "dir" && b[:10] != v[:10] {
 					t.Errorf("%s: mode changed from %s to %s", p, b[:10], v[:10])
 				}
 			}

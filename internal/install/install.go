@@ -9,8 +9,8 @@
 //     procview's alone.
 //
 // Before the first change install keeps the original bytes in
-// <file>.procview.bak, or, when the file did not exist, leaves an empty
-// <file>.procview.created marker. Uninstall puts the backup back when the
+// <file>.procview.bak, or, when the file did not exist, leaves a
+// <file>.procview.created marker listing the directories it created. Uninstall puts the backup back when the
 // file is still what install made of it (byte for byte), removes a file
 // install created, and otherwise removes only procview's entry; without a
 // backup or marker it leaves an entry alone (written by hand or by make
@@ -110,7 +110,9 @@ func (f fileEdit) isBlank(b []byte) bool {
 type plan struct {
 	files []fileEdit
 	next  string // how to make the engine pick the change up
-	check string // a one-line check
+	// nextUninstall, when set, replaces next after uninstall.
+	nextUninstall string
+	check         string // a one-line check
 }
 
 func planFor(o Options) (plan, error) {
@@ -193,8 +195,8 @@ func Uninstall(o Options) error {
 	case o.DryRun:
 		fmt.Fprintf(o.Out, "%s: dry run, nothing written\n", o.Engine)
 	default:
-		if p.next != "" {
-			fmt.Fprintf(o.Out, "next: %s\n", p.next)
+		if n := withDefault(p.nextUninstall, p.next); n != "" {
+			fmt.Fprintf(o.Out, "next: %s\n", n)
 		}
 	}
 	return nil
@@ -267,11 +269,20 @@ func installFile(o Options, f fileEdit) (bool, error) {
 		}
 	}
 	if !existed {
+		// The marker lists the directories created here, for uninstall.
+		var dirs []string
+		for d := filepath.Dir(f.path); !exists(d); d = filepath.Dir(d) {
+			dirs = append(dirs, d)
+		}
 		if err := os.MkdirAll(filepath.Dir(f.path), 0o755); err != nil {
 			return false, fmt.Errorf("create %s: %w", filepath.Dir(f.path), err)
 		}
 		if !exists(bak) {
-			if err := writeAtomic(created, nil, ""); err != nil {
+			var m []byte
+			for _, d := range dirs {
+				m = append(m, d+"\n"...)
+			}
+			if err := writeAtomic(created, m, ""); err != nil {
 				return false, err
 			}
 		}
@@ -357,9 +368,19 @@ func uninstallFile(o Options, f fileEdit) (bool, error) {
 			return false, err
 		}
 	}
+	var dirs []byte
+	if remove {
+		dirs, _, _ = readOptional(created)
+	}
 	for _, p := range []string{bak, created} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return false, fmt.Errorf("remove %s: %w", p, err)
+		}
+	}
+	// Directories install created, deepest first, while empty.
+	for _, d := range strings.Split(string(dirs), "\n") {
+		if d != "" && os.Remove(d) == nil {
+			fmt.Fprintf(o.Out, "%s: removed (empty)\n", d)
 		}
 	}
 	return true, nil
