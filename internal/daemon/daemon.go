@@ -56,7 +56,8 @@ func New(cfg config.Config, log logrus.FieldLogger) (*Daemon, error) {
 			ProcFS: os.DirFS(cfg.ProcRoot),
 			SysFS:  os.DirFS(filepath.Join(filepath.Dir(filepath.Clean(cfg.ProcRoot)), "sys")),
 			// Sized every round by budgetFDs.
-			FDBudget: cgroupstats.NewFDBudget(0),
+			FDBudget:      cgroupstats.NewFDBudget(0),
+			FreezeCPUInfo: true,
 		},
 		sets:   map[string]*publish.Set{},
 		inits:  map[string]*initProbe{},

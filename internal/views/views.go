@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/procview/procview/internal/cgroupstats"
@@ -44,6 +45,13 @@ type Sampler struct {
 	// FDBudget caps the cgroup files Readers made by NewReader keep open;
 	// nil means no cap.
 	FDBudget *cgroupstats.FDBudget
+	// FreezeCPUInfo keeps the first host cpuinfo (until the online CPUs
+	// change): its only moving part is "cpu MHz", and freezing it spares
+	// every container's cpuinfo view a layout and a write each round.
+	FreezeCPUInfo bool
+
+	cpuinfo       *hoststats.CPUInfo
+	cpuinfoOnline []int
 }
 
 // NewReader returns a Reader of the cgroup at loc, for samplers that
@@ -64,6 +72,14 @@ func (s *Sampler) Host() (*hoststats.Host, error) {
 	h, err := hoststats.Read(s.ProcFS, s.SysFS)
 	if err != nil {
 		return nil, fmt.Errorf("read host: %w", err)
+	}
+	if s.FreezeCPUInfo {
+		if s.cpuinfo != nil && slices.Equal(s.cpuinfoOnline, h.Online) && len(s.cpuinfo.Blocks) == len(h.CPUInfo.Blocks) {
+			h.CPUInfo = *s.cpuinfo
+		} else {
+			ci := h.CPUInfo
+			s.cpuinfo, s.cpuinfoOnline = &ci, slices.Clone(h.Online)
+		}
 	}
 	return h, nil
 }
