@@ -105,6 +105,13 @@ func ContainerdInstall(orig []byte, wrapper string) ([]byte, bool, error) {
 		defName = s
 	}
 	systemd, hasSystemd := lookup(runtimes, defName, "options", "SystemdCgroup").(bool)
+	// containerd replaces its built-in runtimes map with the file's as soon
+	// as the file names one runtime, and then refuses to load the CRI plugin
+	// ("no corresponding runtime configured ... default_runtime_name =
+	// \"runc\"", measured on 1.6.20): define runc as built in when the
+	// file does not.
+	_, hasRunc := runtimes["runc"]
+	addRunc := defName == "runc" && !hasRunc
 
 	var blk strings.Builder
 	blk.WriteString(beginText)
@@ -114,6 +121,11 @@ func ContainerdInstall(orig []byte, wrapper string) ([]byte, bool, error) {
 	blk.WriteString("\n")
 	if addVersion {
 		blk.WriteString("version = 2\n\n")
+	}
+	if addRunc {
+		blk.WriteString("# containerd's built-in runc, which a runtimes table in this file would drop.\n")
+		fmt.Fprintf(&blk, "[%s.runc]\n", header)
+		blk.WriteString("  runtime_type = \"io.containerd.runc.v2\"\n\n")
 	}
 	fmt.Fprintf(&blk, "[%s.%s]\n", header, RuntimeName)
 	blk.WriteString("  runtime_type = \"io.containerd.runc.v2\"\n\n")
