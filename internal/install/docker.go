@@ -70,6 +70,10 @@ func DockerInstall(orig []byte, wrapper string) ([]byte, bool, error) {
 	}
 	pi, ok := runtimes.member(RuntimeName)
 	if !ok {
+		if len(runtimes.members) > 0 && !bytes.ContainsRune(wsBeforeLast(orig, runtimes), '\n') {
+			// The runtimes are written on one line: add procview likewise.
+			st = jsonStyle{colon: st.colon}
+		}
 		ind := memberIndent(orig, runtimes, st)
 		return insertMember(orig, runtimes, RuntimeName, entryValue(string(pathJSON), ind, st), st), true, nil
 	}

@@ -55,6 +55,7 @@ var goldenEngines = map[string]struct {
 			{name: "other-keys", invertible: true},
 			{name: "tabs", invertible: true},
 			{name: "other-runtimes", invertible: true},
+			{name: "one-line-runtimes", invertible: true},
 			{name: "empty-runtimes", why: `uninstall drops "runtimes" once empty`},
 			{name: "existing-procview", why: "already configured: install changes nothing"},
 			{name: "existing-procview-other-path", why: "the old entry is replaced"},
