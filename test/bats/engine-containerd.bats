@@ -67,7 +67,7 @@ ctr_run() {
 	local flags=()
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do flags+=("$1"); shift; done
 	shift
-	ctr_cli run "${flags[@]}" --runtime io.containerd.runc.v2 --runc-binary "$PV_WRAPPER" \
+	ctr_cli run "${flags[@]}" --fifo-dir "$PV_WORK/engines/containerd/fifo" --runtime io.containerd.runc.v2 --runc-binary "$PV_WRAPPER" \
 		--memory-limit "$PV_MEM_LIMIT" --cpu-quota "$PV_CPU_QUOTA" --cpu-period "$PV_CPU_PERIOD" \
 		--cgroup "/$PV_CGROUP_PARENT/$ID" \
 		--rootfs "$PV_WORK/engines/containerd/rootfs" "$ID" "$@"
@@ -103,7 +103,7 @@ ctr_run() {
 }
 
 @test "containerd: plain runc.v2 without procview shows the host (control)" {
-	run ctr_cli run --rm --runtime io.containerd.runc.v2 \
+	run ctr_cli run --rm --fifo-dir "$PV_WORK/engines/containerd/fifo" --runtime io.containerd.runc.v2 \
 		--memory-limit "$PV_MEM_LIMIT" --cpu-quota "$PV_CPU_QUOTA" --cpu-period "$PV_CPU_PERIOD" \
 		--cgroup "/$PV_CGROUP_PARENT/$ID" --rootfs "$PV_WORK/engines/containerd/rootfs" "$ID" \
 		/bin/sh -c "$ENG_PROBE"

@@ -29,6 +29,8 @@ setup_file() {
 		jq --arg p "$PV_WRAPPER" '.runtimes.procview.path = $p' "$d/daemon.json.orig" >"$d/daemon.json"
 	fi
 	eng_start_containerd
+	# dockerd 20.10 creates /run/docker/plugins whatever its exec-root.
+	eng_track_dir /run/docker
 	eng_spawn dockerd "$d/log" dockerd --iptables=false --ip-masq=false --bridge=none \
 		--storage-driver=vfs --data-root "$d/data" --exec-root "$d/exec" \
 		-H "unix://$d/docker.sock" --pidfile "$d/docker.pid" \

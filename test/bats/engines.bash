@@ -114,6 +114,10 @@ eng_start_containerd() {
 	[ -f "$cfg" ] || eng_containerd_config "$d" >"$cfg"
 	ENG_CONTAINERD_SOCK=$d/containerd.sock
 	export ENG_CONTAINERD_SOCK
+	# containerd 1.6 keeps shim sockets in /run/containerd/s and the runc.v2
+	# shim's default runc root in /run/containerd/runc whatever its state
+	# directory.
+	eng_track_dir /run/containerd
 	eng_spawn containerd "$d/log" containerd --config "$cfg" >/dev/null
 	eng_wait_socket containerd "$ENG_CONTAINERD_SOCK" 20000
 }
@@ -125,6 +129,19 @@ eng_stop_all() {
 	eng_stop dockerd
 	eng_stop containerd
 	pv_umount_under "$PV_WORK/engines"
+	local d
+	while read -r d; do
+		# Only empty directories: anything else belongs to a live daemon.
+		[ -d "$d" ] && find "$d" -depth -type d -empty -delete 2>/dev/null
+	done < <(cat "$PV_WORK/engines/created-dirs" 2>/dev/null)
+	return 0
+}
+
+# eng_track_dir DIR: a daemon about to start creates DIR outside the work
+# directory (fixed paths in containerd and dockerd); if DIR does not exist
+# yet, eng_stop_all removes whatever is left of it empty.
+eng_track_dir() {
+	[ -e "$1" ] || echo "$1" >>"$PV_WORK/engines/created-dirs"
 }
 
 # eng_register_id ID: record a container id created by an engine so the
