@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"sync"
 	"sync/atomic"
 	"syscall"
 
@@ -48,18 +49,24 @@ type Reader struct {
 	full   bool // the current read is a full round
 	forced bool // the next read must be full (after an error)
 	files  map[string]*cached
-	dirs   map[string]dirID  // dirExists results, refreshed on full rounds
-	ctl    map[string]string // controllerDirs, refreshed on full rounds
-	ctlErr error
+	// scratch receives every file read during one Read; callers parse a
+	// file before reading the next, and only rarely read files keep a
+	// copy, so a thousand Readers do not each hold a page per file.
+	scratch []byte
+	dirs    map[string]dirID  // dirExists results, refreshed on full rounds
+	ctl     map[string]string // controllerDirs, refreshed on full rounds
+	ctlErr  error
 }
 
 type cached struct {
-	valid bool   // data/ok hold a previous read
+	valid bool   // ok (and data for slow files) hold a previous read
 	ok    bool   // the file existed
-	data  []byte // last content; the buffer is reused
+	data  []byte // last content of a slow file
 	f     fs.File
 	fd    int // f's descriptor when kept open, else -1
 }
+
+var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // stagger spreads the full rounds of readers created together over the
 // FullEvery rounds, so they do not all fall into the same round.
@@ -88,6 +95,13 @@ func (c *Reader) Read() (*Stats, error) {
 	if c.budget.over() {
 		c.closeFiles() // others need descriptors more than we save syscalls
 	}
+	sp := scratchPool.Get().(*[]byte)
+	c.scratch = *sp
+	defer func() {
+		*sp = c.scratch[:0]
+		c.scratch = nil
+		scratchPool.Put(sp)
+	}()
 	c.n++
 	c.full = c.forced || c.FullEvery <= 1 || c.n >= c.FullEvery
 	if c.full {
@@ -189,9 +203,9 @@ func (c *Reader) file(name string, slow bool) ([]byte, bool, error) {
 		return e.data, e.ok, nil
 	}
 	if e.f != nil {
-		data, err := readFD(e.fd, e.data[:0])
+		data, err := readFD(e.fd, c.scratch[:0])
 		if err == nil {
-			e.data = data
+			c.scratch = data[:0]
 			return data, true, nil
 		}
 		if errors.Is(err, syscall.ENODEV) || errors.Is(err, syscall.ESTALE) {
@@ -199,7 +213,7 @@ func (c *Reader) file(name string, slow bool) ([]byte, bool, error) {
 		}
 		return nil, false, fmt.Errorf("read %s: %w", name, err)
 	}
-	data, f, fd, err := c.open(name, e.data[:0])
+	data, f, fd, err := c.open(name, c.scratch[:0])
 	if err != nil {
 		if absent(err) {
 			if e.valid && e.ok && !c.full {
@@ -213,7 +227,13 @@ func (c *Reader) file(name string, slow bool) ([]byte, bool, error) {
 		e.valid = false
 		return nil, false, fmt.Errorf("read %s: %w", name, err)
 	}
-	e.valid, e.ok, e.data = true, true, data
+	if cap(data) > cap(c.scratch) {
+		c.scratch = data[:0]
+	}
+	e.valid, e.ok = true, true
+	if slow {
+		e.data = append(e.data[:0], data...)
+	}
 	if f != nil {
 		if !slow && fd >= 0 && !pidListV1(c.mode, name) && c.budget.take() {
 			e.f, e.fd = f, fd

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -170,7 +171,10 @@ func quietLog() logrus.FieldLogger {
 // newTestDaemon is a daemon over a fake host; it adopts the registered
 // containers in its first Round.
 func newTestDaemon(h *fakeHost, root state.Root) *Daemon {
+	h.smp.FDBudget = cgroupstats.NewFDBudget(0) // sized by Round, as in New
 	return &Daemon{
+		nofile:  openFileLimit(),
+		inits:   map[string]*initProbe{},
 		Cfg:     config.Config{StateRoot: string(root)},
 		Log:     quietLog(),
 		Root:    root,
@@ -188,16 +192,25 @@ func newTestDaemon(h *fakeHost, root state.Root) *Daemon {
 // included).
 func BenchmarkRefreshRound(b *testing.B) {
 	for _, fixture := range []string{"hybrid-limit256m-quota0.5-io", "v2-limit256m-quota0.5-io"} {
-		for _, n := range []int{100} {
+		for _, n := range []int{100, 1000} {
 			b.Run(fmt.Sprintf("%s/n=%d", fixture, n), func(b *testing.B) {
 				dir := tmpfsDir(b)
+				runtime.GC()
+				var ms0 runtime.MemStats
+				runtime.ReadMemStats(&ms0)
+				heap0 := ms0.HeapAlloc
 				h := newFakeHost(b, fixture, filepath.Join(dir, "host"), n)
 				root := state.Root(filepath.Join(dir, "state"))
 				h.register(b, root)
 				d := newTestDaemon(h, root)
 				d.Round() // adopt
 				if len(d.sets) != n {
-					b.Fatalf("adopted %d of %d containers (errors %v)", len(d.sets), n, d.failed)
+					for k, msg := range d.failed {
+						if msg != "" {
+							b.Fatalf("adopted %d of %d containers; %s: %s", len(d.sets), n, k, msg)
+						}
+					}
+					b.Fatalf("adopted %d of %d containers", len(d.sets), n)
 				}
 				b.ReportAllocs()
 				cpu0 := cpuTime()
@@ -208,6 +221,10 @@ func BenchmarkRefreshRound(b *testing.B) {
 				}
 				b.StopTimer()
 				b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N*n), "cpu-ns/container")
+				runtime.GC()
+				var ms runtime.MemStats
+				runtime.ReadMemStats(&ms)
+				b.ReportMetric(float64(ms.HeapAlloc-heap0)/float64(n), "heap-B/container")
 				for k, msg := range d.failed {
 					if msg != "" {
 						b.Fatalf("container %s: %s", k, msg)

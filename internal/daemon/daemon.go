@@ -33,11 +33,12 @@ type Daemon struct {
 	Root    state.Root
 	Sampler *views.Sampler
 
-	sets   map[string]*publish.Set
-	inits  map[string]*initProbe // kept /proc/<init>/stat per container
-	failed map[string]string     // last error per container, to log changes only
-	lock   *os.File
-	nofile int // RLIMIT_NOFILE, to size Sampler.FDBudget
+	sets    map[string]*publish.Set
+	inits   map[string]*initProbe // kept /proc/<init>/stat per container
+	failed  map[string]string     // last error per container, to log changes only
+	lock    *os.File
+	nofile  int    // RLIMIT_NOFILE, to size Sampler.FDBudget
+	statBuf []byte // scratch for the init probes
 }
 
 // New builds a daemon for cfg reading the live system.
@@ -237,7 +238,10 @@ func (d *Daemon) gone(key string, s *publish.Set) bool {
 		p = &initProbe{}
 		d.inits[key] = p
 	}
-	if start, err := p.startTime(d.Sampler.ProcFS, s.Meta.Pid); err == nil && start == s.Meta.InitStartNs {
+	if d.statBuf == nil {
+		d.statBuf = make([]byte, statBufSize)
+	}
+	if start, err := p.startTime(d.Sampler.ProcFS, s.Meta.Pid, d.statBuf); err == nil && start == s.Meta.InitStartNs {
 		return false // init alive (and not a reused pid)
 	}
 	p.close() // reopen next time: the pid may be reused by the time it matters

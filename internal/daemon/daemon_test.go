@@ -145,7 +145,7 @@ func TestInitProbeLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := p.startTime(procFS, cmd.Process.Pid); err != nil || got != want {
+	if got, err := p.startTime(procFS, cmd.Process.Pid, make([]byte, statBufSize)); err != nil || got != want {
 		t.Fatalf("start time %d, %v; want %d", got, err, want)
 	}
 	if p.f == nil {
@@ -153,7 +153,7 @@ func TestInitProbeLive(t *testing.T) {
 	}
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
-	if got, err := p.startTime(procFS, cmd.Process.Pid); err == nil {
+	if got, err := p.startTime(procFS, cmd.Process.Pid, make([]byte, statBufSize)); err == nil {
 		t.Errorf("exited process: start time %d, want an error", got)
 	}
 }

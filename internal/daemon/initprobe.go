@@ -17,14 +17,17 @@ import (
 // to the pid number: once the process is gone every read fails (ESRCH), even
 // if the pid is reused.
 type initProbe struct {
-	f   fs.File
-	fd  int
-	buf []byte
+	f  fs.File
+	fd int
 }
 
+// statBufSize holds any /proc/<pid>/stat (at most ~1.1 kB).
+const statBufSize = 2048
+
 // startTime returns the process's start time in CLOCK_BOOTTIME ns, like
-// tasks.StartTime.
-func (p *initProbe) startTime(procFS fs.FS, pid int) (uint64, error) {
+// tasks.StartTime. statBuf (statBufSize bytes) is scratch space shared by
+// the probes of one daemon.
+func (p *initProbe) startTime(procFS fs.FS, pid int, statBuf []byte) (uint64, error) {
 	if p.f == nil {
 		name := strconv.Itoa(pid) + "/stat"
 		f, err := procFS.Open(name)
@@ -38,13 +41,10 @@ func (p *initProbe) startTime(procFS fs.FS, pid int) (uint64, error) {
 		}
 		p.f, p.fd = f, int(fder.Fd())
 	}
-	if cap(p.buf) == 0 {
-		p.buf = make([]byte, 2048) // stat is at most ~1.1 kB
-	}
 	var n int
 	var err error
 	for {
-		n, err = unix.Pread(p.fd, p.buf[:cap(p.buf)], 0)
+		n, err = unix.Pread(p.fd, statBuf, 0)
 		if !errors.Is(err, syscall.EINTR) {
 			break
 		}
@@ -53,7 +53,7 @@ func (p *initProbe) startTime(procFS fs.FS, pid int) (uint64, error) {
 		p.close()
 		return 0, fmt.Errorf("read /proc/%d/stat: %w", pid, err)
 	}
-	t, err := tasks.ParseStartTime(p.buf[:n])
+	t, err := tasks.ParseStartTime(statBuf[:n])
 	if err != nil {
 		p.close()
 		return 0, fmt.Errorf("parse /proc/%d/stat: %w", pid, err)

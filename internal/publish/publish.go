@@ -8,9 +8,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -34,10 +36,17 @@ type Set struct {
 
 	// Kept between refreshes so a round costs few syscalls and allocations.
 	cg       *cgroupstats.Reader
-	rendered map[string][]byte // last content handed to each view's file
-	buf      bytes.Buffer
+	rendered map[string]uint64 // hash of the last content handed to each view's file
 	acct     acctFile
 }
+
+// renderBufs holds render buffers: one per refresh in flight rather than
+// one (as large as the largest view) per container.
+var renderBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// hashSeed keys the content hashes; a collision (odds 2^-64 per change)
+// would delay one view's update until its content changes again.
+var hashSeed = maphash.MakeSeed()
 
 // Target is the sampling target described by the metadata.
 func (s *Set) Target() views.Target {
@@ -148,8 +157,10 @@ func (s *Set) Refresh(smp *views.Sampler, host *hoststats.Host) (grew []string, 
 		return nil, err
 	}
 	if s.rendered == nil {
-		s.rendered = make(map[string][]byte, len(s.Files))
+		s.rendered = make(map[string]uint64, len(s.Files))
 	}
+	buf := renderBufs.Get().(*bytes.Buffer)
+	defer renderBufs.Put(buf)
 	var errs []error
 	for _, name := range s.Meta.Views {
 		v, ok := render.Lookup(name)
@@ -160,21 +171,21 @@ func (s *Set) Refresh(smp *views.Sampler, host *hoststats.Host) (grew []string, 
 		if f == nil {
 			continue
 		}
-		s.buf.Reset()
-		if err := v.Render(&s.buf, in); err != nil {
+		buf.Reset()
+		if err := v.Render(buf, in); err != nil {
 			return nil, fmt.Errorf("render %s: %w", v.Name, err)
 		}
-		last, seen := s.rendered[v.Name]
-		if seen && bytes.Equal(last, s.buf.Bytes()) {
+		sum := maphash.Bytes(hashSeed, buf.Bytes())
+		if last, seen := s.rendered[v.Name]; seen && last == sum {
 			continue // same content: the file already holds its layout
 		}
-		g, err := f.Update(s.buf.Bytes())
+		g, err := f.Update(buf.Bytes())
 		if err != nil {
 			errs = append(errs, err)
 			delete(s.rendered, v.Name) // retry the write next round
 			continue
 		}
-		s.rendered[v.Name] = append(last[:0], s.buf.Bytes()...)
+		s.rendered[v.Name] = sum
 		if g {
 			grew = append(grew, v.Name)
 		}
