@@ -14,7 +14,7 @@ CTR_NS=procview-test
 
 setup_file() {
 	pv_setup_file
-	requires containerd ctr
+	eng_need_file containerd ctr || return 0
 	local d cfg
 	d=$(eng_dir containerd)
 	cfg=$d/config.toml
@@ -30,11 +30,11 @@ setup_file() {
 teardown_file() {
 	local id
 	# Containers a failed test left: kill and delete them through containerd.
-	for id in $(ctr_cli tasks list -q 2>/dev/null); do
+	[ -S "$PV_WORK/engines/containerd/containerd.sock" ] && for id in $(ctr_cli tasks list -q 2>/dev/null); do
 		ctr_cli tasks kill -s KILL "$id" >/dev/null 2>&1 || true
 		ctr_cli tasks delete -f "$id" >/dev/null 2>&1 || true
 	done
-	for id in $(ctr_cli containers list -q 2>/dev/null); do
+	[ -S "$PV_WORK/engines/containerd/containerd.sock" ] && for id in $(ctr_cli containers list -q 2>/dev/null); do
 		ctr_cli containers delete "$id" >/dev/null 2>&1 || true
 	done
 	eng_stop_all
@@ -42,6 +42,7 @@ teardown_file() {
 }
 
 setup() {
+	eng_skip_if_noted
 	pv_setup
 	requires binaries
 	ID=pvt-ctr-$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')

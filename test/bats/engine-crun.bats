@@ -17,7 +17,7 @@ load engines
 
 setup_file() {
 	pv_setup_file
-	requires crun unshare mountpoint
+	eng_need_file crun unshare mountpoint || return 0
 	# procviewd runs in the host's namespaces: started here, the hook inside
 	# the private namespace finds its lock held and does not start another.
 	pv_start_daemon
@@ -36,6 +36,7 @@ teardown_file() {
 }
 
 setup() {
+	eng_skip_if_noted
 	pv_setup
 	requires binaries
 	new_bundle busybox

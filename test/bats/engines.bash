@@ -175,6 +175,26 @@ eng_check_views() {
 # The command every engine test runs in its container.
 ENG_PROBE='grep MemTotal /proc/meminfo; cat /sys/devices/system/cpu/online'
 
+# eng_need_file TOOL...: in setup_file, note the first missing TOOL so that
+# every test of the file skips (eng_skip_if_noted in setup). bats 1.8
+# reports a skip inside setup_file as a failure, so setup_file must not
+# call skip itself.
+eng_need_file() {
+	local t
+	for t in "$@"; do
+		if ! command -v "$t" >/dev/null; then
+			mkdir -p "$PV_WORK/engines"
+			echo "needs $t" >"$PV_WORK/engines/skip"
+			return 1
+		fi
+	done
+}
+
+# eng_skip_if_noted: skip the test when setup_file noted a missing tool.
+eng_skip_if_noted() {
+	if [ -f "$PV_WORK/engines/skip" ]; then skip "$(<"$PV_WORK/engines/skip")"; fi
+}
+
 # eng_install_works: `procview install` is implemented (not the stub).
 eng_install_works() {
 	[ -x "$PV_CLI" ] || return 1
