@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -30,6 +31,9 @@ func installCmd(args []string, stdout, stderr io.Writer) error {
 	o := install.Options{Out: stdout}
 	fl := installFlags("install", &o, stderr)
 	if err := parseInstallArgs(fl, args, &o); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
 	}
 	// Engines drop hooks whose binary is missing without a word (podman) or
@@ -49,6 +53,9 @@ func uninstallCmd(args []string, stdout, stderr io.Writer) error {
 	o := install.Options{Out: stdout}
 	fl := installFlags("uninstall", &o, stderr)
 	if err := parseInstallArgs(fl, args, &o); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
 	}
 	return install.Uninstall(o)
