@@ -137,8 +137,9 @@ build_base() {
 	mkcpio "$r" "$tmp/out/base.cpio.gz"
 	rm -rf "$BASE"
 	mv "$tmp/out" "$BASE"
-	# Bases built from older package versions are dead weight.
-	find "$CACHE_DIR" -mindepth 1 -maxdepth 1 -name 'base-*' ! -name "$KEY" -exec rm -rf {} +
+	# Bases of the same kernel package built from older package versions
+	# are dead weight (other kernels, chosen with KERNEL_PKG, stay).
+	find "$CACHE_DIR" -mindepth 1 -maxdepth 1 -name "base-$(safe "$KPKG")_*" ! -name "$KEY" -exec rm -rf {} +
 }
 
 if [ ! -s "$BASE/base.cpio.gz" ] || [ ! -s "$BASE/vmlinuz" ]; then build_base; fi

@@ -91,6 +91,20 @@ dd_disk=$(data_disk)
 check "virtio data disk mounted on /mnt/data" "$(cat /proc/mounts)" [ -n "$dd_disk" ]
 check "pressure files exist (psi=1)" "$(ls $CG)" test -r $CG/cpu.pressure -a -r /proc/pressure/io
 
+# usage_usec GROUPDIR and uptime_ms: the kernel's own clocks for busy_ok.
+usage_usec() { field usage_usec <"$1/cpu.stat"; }
+uptime_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
+# quota_pct U1 U2 MS1 MS2 QUOTA_CPUS : % of the quota the cgroup really used,
+# from cpu.stat usage_usec and the host clock.
+quota_pct() { awk -v u=$(($2 - $1)) -v ms=$(($4 - $3)) -v q="$5" 'BEGIN { if (ms <= 0) print -1; else printf "%d\n", u / (ms * 10 * q) }'; }
+# busy_ok PCT KERNEL_PCT: at full quota (kernel >= 90 %) procview must say
+# >= 90 %; when the VM could not give the loop its quota (a loaded host
+# starves TCG vCPUs), procview must agree with the kernel within 15 points.
+busy_ok() {
+	[ -n "$1" ] && [ -n "$2" ] && [ "$1" -ge 0 ] || return 1
+	if [ "$2" -ge 90 ]; then [ "$1" -ge 90 ]; else [ "$1" -ge $(($2 - 15)) ] && [ "$1" -le $(($2 + 15)) ]; fi
+}
+
 # write_bundle DIR ID ARGS... writes an OCI bundle for a busybox container
 # with a 256 MiB memory limit and a 50000/100000 CPU quota.
 write_bundle() {
@@ -228,12 +242,15 @@ if have procview "cli: procview render works"; then
 	in_cg $A sh -c 'while :; do :; done' &
 	busy=$!
 	sleep 1
+	u1=$(usage_usec $CG/$A) m1=$(uptime_ms)
 	c1=$(render /$A stat | grep '^cpu ')
 	sleep 3
 	c2=$(render /$A stat | grep '^cpu ')
+	u2=$(usage_usec $CG/$A) m2=$(uptime_ms)
 	kill $busy; wait $busy 2>/dev/null
 	pct=$(busy_pct "$c1" "$c2")
-	check "cli: stat busy >= 90% with one busy loop at quota 0.5" "busy=$pct%; '$c1' -> '$c2'; cpu.stat: $(tr '\n' ' ' <$CG/$A/cpu.stat)" [ "${pct:--1}" -ge 90 ]
+	kp=$(quota_pct "$u1" "$u2" "$m1" "$m2" 0.5)
+	check "cli: stat busy >= 90% with one busy loop at quota 0.5 (kernel: $kp% of quota)" "busy=$pct%; '$c1' -> '$c2'; cpu.stat: $(tr '\n' ' ' <$CG/$A/cpu.stat)" busy_ok "$pct" "$kp"
 
 	# Nested: the smaller ancestor limit wins.
 	N=procview-test-nest
@@ -252,7 +269,8 @@ rmdir $CG/$A 2>/dev/null
 C=ctr1
 CGC=$CG/procview-test-$C
 # cx CMD... runs CMD in the container; stdout only (errors go to exec.err).
-cx() { timeout 20 runc exec $C "$@" 2>>"$T/exec.err"; }
+# Generous timeout: on a loaded host, runc exec under TCG can take 10+ s.
+cx() { timeout 60 runc exec $C "$@" 2>>"$T/exec.err"; }
 # looks_uptime "A B": two decimal numbers, as /proc/uptime.
 looks_uptime() { echo "$1" | grep -Eq '^[0-9]+\.[0-9]+ +[0-9]+\.[0-9]+[[:space:]]*$'; }
 if have procview-runc "ctr: procview-runc run starts a container" &&
@@ -292,8 +310,9 @@ if [ "${running:-0}" = 1 ]; then
 	check "ctr: cpuinfo lists one processor" "processors=$got" [ "$got" = 1 ]
 
 	# Container uptime counts from its start, not from boot.
-	host_up1=$(cut -d' ' -f1 /proc/uptime | cut -d. -f1)
+	# Host clock read after the container's: runc exec can take seconds.
 	up=$(cx cat /proc/uptime | cut -d' ' -f1 | cut -d. -f1)
+	host_up1=$(cut -d' ' -f1 /proc/uptime | cut -d. -f1)
 	check "ctr: uptime ($up s) <= time since start ($((host_up1 - host_up0)) s) + 2" "uptime: $(cx cat /proc/uptime); host uptime $host_up1, container started at $host_up0" \
 		[ "${up:-999999}" -le $((host_up1 - host_up0 + 2)) ]
 
@@ -352,11 +371,14 @@ if [ "${running:-0}" = 1 ]; then
 	# Busy % from two samples while one busy loop runs at full quota.
 	timeout 20 runc exec -d $C sh -c 'while :; do :; done' </dev/null >/dev/null 2>&1
 	sleep 2
+	u1=$(usage_usec $CGC) m1=$(uptime_ms)
 	c1=$(cx grep '^cpu ' /proc/stat)
 	sleep 4
 	c2=$(cx grep '^cpu ' /proc/stat)
+	u2=$(usage_usec $CGC) m2=$(uptime_ms)
 	pct=$(busy_pct "$c1" "$c2")
-	check "ctr: /proc/stat busy >= 90% at full quota" "busy=$pct%; '$c1' -> '$c2'" [ "${pct:--1}" -ge 90 ]
+	kp=$(quota_pct "$u1" "$u2" "$m1" "$m2" 0.5)
+	check "ctr: /proc/stat busy >= 90% at full quota (kernel: $kp% of quota)" "busy=$pct%; '$c1' -> '$c2'" busy_ok "$pct" "$kp"
 
 	# Refresh: with the loop running, /proc/stat and uptime change within 2 s.
 	u1=$(cx cat /proc/uptime)
@@ -392,7 +414,7 @@ if [ "${running:-0}" = 1 ]; then
 		u1=$(cx cat /proc/uptime)
 		sleep 2
 		u2=$(cx cat /proc/uptime)
-		check "ctr: views update after kill -9 and restart of procviewd" "before: '$u1'; after: '$u2'; procviewd: $(tail -n 5 /run/procviewd.out)" \
+		check "ctr: views update after kill -9 and restart of procviewd" "before: '$u1'; after: '$u2'; exec: $(tail -n 3 $T/exec.err); procviewd: $(tail -n 5 /run/procviewd.out)" \
 			changed "$u1" "$u2"
 	else
 		notok "ctr: procviewd is running" "no pid file, no process; log: $(tail -n 20 /run/procview.log 2>/dev/null)"

@@ -88,6 +88,7 @@ boot_vm() {
 	[ "${VERBOSE:-0}" = 1 ] && filter=.
 	note "booting ($mode, timeout ${tmo}s, console log $log)"
 	set +e
+	# sed -u: tr would block-buffer and hide the live console.
 	timeout -k 10 "$tmo" qemu-system-x86_64 \
 		-accel tcg,thread=multi -cpu max -m 1024 -smp 2 \
 		-nodefaults -no-reboot -display none -vga none -monitor none \
@@ -98,7 +99,7 @@ boot_vm() {
 		-device virtio-blk-pci,drive=data,serial=pvdata \
 		-drive "file=$work/swap.img,if=none,id=swap,format=raw,cache=unsafe" \
 		-device virtio-blk-pci,drive=swap,serial=pvswap \
-		</dev/null 2>&1 | tr -d '\r' | tee "$log" | grep -aE --line-buffered "$filter"
+		</dev/null 2>&1 | sed -u 's/\r$//' | tee "$log" | grep -aE --line-buffered "$filter"
 	rc=${PIPESTATUS[0]}
 	set -e
 	rm -rf "$work"
