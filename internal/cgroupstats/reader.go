@@ -3,7 +3,6 @@ package cgroupstats
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"path"
 	"sync"
@@ -56,14 +55,18 @@ type Reader struct {
 	dirs    map[string]dirID  // dirExists results, refreshed on full rounds
 	ctl     map[string]string // controllerDirs, refreshed on full rounds
 	ctlErr  error
+	// root is the tree's root directory, kept open to openat files
+	// relative to it: one syscall, where os.DirFS's Open costs seven
+	// (cgroupfs files are pollable, so os.File registers them with epoll).
+	root   fs.File
+	rootFD int
 }
 
 type cached struct {
 	valid bool   // ok (and data for slow files) hold a previous read
 	ok    bool   // the file existed
 	data  []byte // last content of a slow file
-	f     fs.File
-	fd    int // f's descriptor when kept open, else -1
+	fd    int    // kept descriptor, else -1
 }
 
 var scratchPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
@@ -83,6 +86,7 @@ func NewReader(fsys fs.FS, mode Mode, loc Location, budget *FDBudget) *Reader {
 		n:         int(stagger.Add(1)) % DefaultFullEvery,
 		files:     make(map[string]*cached),
 		dirs:      make(map[string]dirID),
+		rootFD:    -1,
 	}
 }
 
@@ -93,7 +97,9 @@ var errStale = errors.New("cgroup file descriptor is stale")
 // the result and errors.
 func (c *Reader) Read() (*Stats, error) {
 	if c.budget.over() {
-		c.closeFiles() // others need descriptors more than we save syscalls
+		// Others need descriptors more than we save syscalls.
+		c.closeFiles()
+		c.closeRoot()
 	}
 	sp := scratchPool.Get().(*[]byte)
 	c.scratch = *sp
@@ -106,6 +112,9 @@ func (c *Reader) Read() (*Stats, error) {
 	c.full = c.forced || c.FullEvery <= 1 || c.n >= c.FullEvery
 	if c.full {
 		c.n = 0
+	}
+	if c.root == nil && (c.full || len(c.files) == 0) {
+		c.openRoot()
 	}
 	st, err := reader{fsys: c.fsys, c: c}.read(c.mode, c.loc)
 	if errors.Is(err, errStale) {
@@ -124,14 +133,41 @@ func (c *Reader) Read() (*Stats, error) {
 // Close releases every descriptor the Reader holds.
 func (c *Reader) Close() error {
 	c.closeFiles()
+	c.closeRoot()
 	return nil
+}
+
+// openRoot keeps the tree's root open when fsys gives descriptors and the
+// budget allows; otherwise files are opened through fsys and never kept.
+func (c *Reader) openRoot() {
+	f, err := c.fsys.Open(".")
+	if err != nil {
+		return
+	}
+	fder, ok := f.(interface{ Fd() uintptr })
+	if !ok || !c.budget.take() {
+		f.Close()
+		return
+	}
+	c.root, c.rootFD = f, int(fder.Fd())
+}
+
+func (c *Reader) closeRoot() {
+	if c.root != nil {
+		c.root.Close()
+		c.budget.release()
+		c.root, c.rootFD = nil, -1
+	}
 }
 
 // OpenFiles is the number of descriptors the Reader keeps open.
 func (c *Reader) OpenFiles() int {
 	n := 0
+	if c.root != nil {
+		n++
+	}
 	for _, e := range c.files {
-		if e.fd >= 0 && e.f != nil {
+		if e.fd >= 0 {
 			n++
 		}
 	}
@@ -142,8 +178,8 @@ func (c *Reader) OpenFiles() int {
 // read starts from scratch.
 func (c *Reader) closeFiles() {
 	for name, e := range c.files {
-		if e.f != nil {
-			e.f.Close()
+		if e.fd >= 0 {
+			unix.Close(e.fd)
 			c.budget.release()
 		}
 		delete(c.files, name)
@@ -202,7 +238,7 @@ func (c *Reader) file(name string, slow bool) ([]byte, bool, error) {
 	if e.valid && !c.full && (slow || !e.ok) {
 		return e.data, e.ok, nil
 	}
-	if e.f != nil {
+	if e.fd >= 0 {
 		data, err := readFD(e.fd, c.scratch[:0])
 		if err == nil {
 			c.scratch = data[:0]
@@ -213,7 +249,7 @@ func (c *Reader) file(name string, slow bool) ([]byte, bool, error) {
 		}
 		return nil, false, fmt.Errorf("read %s: %w", name, err)
 	}
-	data, f, fd, err := c.open(name, c.scratch[:0])
+	data, fd, err := c.open(name, c.scratch[:0])
 	if err != nil {
 		if absent(err) {
 			if e.valid && e.ok && !c.full {
@@ -234,35 +270,40 @@ func (c *Reader) file(name string, slow bool) ([]byte, bool, error) {
 	if slow {
 		e.data = append(e.data[:0], data...)
 	}
-	if f != nil {
-		if !slow && fd >= 0 && !pidListV1(c.mode, name) && c.budget.take() {
-			e.f, e.fd = f, fd
+	if fd >= 0 {
+		if !slow && !pidListV1(c.mode, name) && c.budget.take() {
+			e.fd = fd
 		} else {
-			f.Close()
+			unix.Close(fd)
 		}
 	}
 	return data, true, nil
 }
 
-// open opens and reads name, returning the still open file (and its
-// descriptor, or -1 when it has none) for the caller to keep or close.
-func (c *Reader) open(name string, buf []byte) ([]byte, fs.File, int, error) {
-	f, err := c.fsys.Open(name)
-	if err != nil {
-		return nil, nil, -1, err
+// open opens and reads name, returning its still open descriptor for the
+// caller to keep or close, or -1 when it was read through fsys.
+func (c *Reader) open(name string, buf []byte) ([]byte, int, error) {
+	if c.root == nil {
+		data, err := fs.ReadFile(c.fsys, name)
+		return data, -1, err
 	}
-	if fder, ok := f.(interface{ Fd() uintptr }); ok {
-		fd := int(fder.Fd())
-		data, err := readFD(fd, buf)
-		if err != nil {
-			f.Close()
-			return nil, nil, -1, err
+	var fd int
+	var err error
+	for {
+		fd, err = unix.Openat(c.rootFD, name, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != syscall.EINTR {
+			break
 		}
-		return data, f, fd, nil
 	}
-	data, err := io.ReadAll(f)
-	f.Close()
-	return data, nil, -1, err
+	if err != nil {
+		return nil, -1, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	data, err := readFD(fd, buf)
+	if err != nil {
+		unix.Close(fd)
+		return nil, -1, &fs.PathError{Op: "read", Path: name, Err: err}
+	}
+	return data, fd, nil
 }
 
 // pidListV1 reports v1 cgroup.procs and tasks files, whose content is
