@@ -1,6 +1,7 @@
 package cgroupstats
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -44,4 +45,63 @@ func BenchmarkRead(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkReadLive is BenchmarkRead on this machine's cgroupfs: an empty
+// procview-test- cgroup in every hierarchy (root only).
+func BenchmarkReadLive(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("needs root to create cgroups")
+	}
+	fsys := os.DirFS(liveRoot)
+	mode, err := DetectMode(fsys)
+	if err != nil {
+		b.Skip(err)
+	}
+	name := fmt.Sprintf("/procview-test-bench-%d", os.Getpid())
+	var bases []string
+	switch mode {
+	case ModeV2:
+		bases = []string{liveRoot}
+	default:
+		dirs, err := controllerDirs(fsys)
+		if err != nil {
+			b.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for _, d := range dirs {
+			if !seen[d] {
+				seen[d] = true
+				bases = append(bases, filepath.Join(liveRoot, d))
+			}
+		}
+		if mode == ModeHybrid {
+			bases = append(bases, filepath.Join(liveRoot, "unified"))
+		}
+	}
+	for _, base := range bases {
+		if err := os.Mkdir(base+name, 0o755); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = os.Remove(base + name) })
+	}
+	loc := LocationFromPath(name)
+	b.Run("Read", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := Read(fsys, mode, loc); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Reader", func(b *testing.B) {
+		r := NewReader(fsys, mode, loc, nil)
+		defer r.Close()
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := r.Read(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
