@@ -43,6 +43,13 @@ setup_file() {
 }
 
 teardown_file() {
+	local ids
+	# Containers a failed test left, removed through dockerd (runs poststop).
+	if [ -S "$PV_WORK/engines/dockerd/docker.sock" ]; then
+		ids=$(docker_cli ps -aq 2>/dev/null) || ids=
+		# shellcheck disable=SC2086
+		[ -z "$ids" ] || docker_cli rm -f $ids >/dev/null 2>&1 || true
+	fi
 	eng_stop_all
 	pv_teardown_file
 }
