@@ -41,12 +41,17 @@ teardown() { pv_teardown; }
 @test "procps top -bn2 -d1: a busy loop shows >= 90 us+sy" {
 	cexec_ok 'nohup sh -c "while :; do :; done" >/dev/null 2>&1 &'
 	sleep 1
+	u1=$(cgroup_cpu_usec) t1=$(now_ms)
 	run cexec 'top -bn2 -d1'
+	u2=$(cgroup_cpu_usec) t2=$(now_ms)
+	share=$(quota_share_percent "$u1" "$u2" "$t1" "$t2")
+	echo "cgroup got $share % of its quota"
 	[ "$status" -eq 0 ]
 	# The second frame covers the 1 s interval; the first is since start.
 	line=$(grep '^%Cpu' <<<"$output" | tail -n1)
 	echo "$line"
 	usy=$(sed -E 's/.*: *([0-9.]+) us, *([0-9.]+) sy.*/\1 \2/' <<<"$line" | awk '{printf "%d", $1 + $2}')
+	[ "$usy" -ge 90 ] || skip_if_starved "$share"
 	[ "$usy" -ge 90 ]
 }
 

@@ -46,13 +46,17 @@ memfree_kb() { cexec 'cat /proc/meminfo' | meminfo_kb MemFree; }
 	pv_start '(while :; do :; done) & exec sleep 100000'
 	wait_views
 	sleep 1
+	u1=$(cgroup_cpu_usec) t1=$(now_ms)
 	a=$(stat_cpu_line)
 	sleep 2
 	b=$(stat_cpu_line)
+	u2=$(cgroup_cpu_usec) t2=$(now_ms)
 	busy=$(busy_percent "$a" "$b")
+	share=$(quota_share_percent "$u1" "$u2" "$t1" "$t2")
 	echo "first:  $a"
 	echo "second: $b"
-	echo "busy:   $busy %"
+	echo "busy:   $busy % (cgroup got $share % of its quota)"
+	[ "$busy" -ge 90 ] || skip_if_starved "$share"
 	[ "$busy" -ge 90 ]
 }
 

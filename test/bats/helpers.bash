@@ -25,6 +25,10 @@ RUNC=${RUNC:-runc}
 # Parent of every cgroup the tests create, in every hierarchy.
 PV_CGROUP_PARENT=procview-test-bats
 
+# No single runtime call may hang the suite: each is killed after this
+# many seconds (exit status 124).
+PV_TIMEOUT=${PV_TIMEOUT:-120}
+
 # The limits every bundle gets; expected values are derived from these.
 PV_MEM_LIMIT=268435456
 PV_CPU_QUOTA=50000
@@ -316,7 +320,7 @@ set_annotation() {
 rt_run() {
 	local rt=$1
 	set_cmd "$2"
-	"$rt" --root "$PV_RUNC_ROOT" run -b "$BUNDLE" "$CID" </dev/null
+	timeout -k 5 "$PV_TIMEOUT" "$rt" --root "$PV_RUNC_ROOT" run -b "$BUNDLE" "$CID" </dev/null
 }
 
 # pv_run SHELL-COMMAND: run through bin/procview-runc. Use as `run pv_run ...`.
@@ -330,7 +334,7 @@ plain_run() { rt_run "$RUNC" "$1"; }
 rt_start() {
 	local rt=$1
 	set_cmd "${2:-sleep 100000}"
-	"$rt" --root "$PV_RUNC_ROOT" run -d -b "$BUNDLE" "$CID" </dev/null >"$BUNDLE/out.log" 2>&1 ||
+	timeout -k 5 "$PV_TIMEOUT" "$rt" --root "$PV_RUNC_ROOT" run -d -b "$BUNDLE" "$CID" </dev/null >"$BUNDLE/out.log" 2>&1 ||
 		{ cat "$BUNDLE/out.log" >&2; return 1; }
 }
 
@@ -339,7 +343,7 @@ plain_start() { rt_start "$RUNC" "${1:-}"; }
 
 # cexec SHELL-COMMAND: run a command in the running container $CID.
 cexec() {
-	"$RUNC" --root "$PV_RUNC_ROOT" exec "$CID" sh -c "$1" </dev/null
+	timeout -k 5 "$PV_TIMEOUT" "$RUNC" --root "$PV_RUNC_ROOT" exec "$CID" sh -c "$1" </dev/null
 }
 
 # cexec_ok SHELL-COMMAND: like cexec, but fails loudly with the output.
@@ -421,4 +425,34 @@ config_refresh_ms() {
 	*s) awk -v s="${v%s}" 'BEGIN {printf "%d\n", s * 1000}' ;;
 	*) echo 1000 ;;
 	esac
+}
+
+# cgroup_cpu_usec: CPU time (µs) the container's cgroup has used, from
+# cgroup v1 cpuacct.usage or v2 cpu.stat usage_usec.
+cgroup_cpu_usec() {
+	local v1=/sys/fs/cgroup/cpuacct/$PV_CGROUP_PARENT/$CID/cpuacct.usage
+	local v2=/sys/fs/cgroup/$PV_CGROUP_PARENT/$CID/cpu.stat
+	if [ -r "$v1" ]; then
+		echo $(($(cat "$v1") / 1000))
+	elif [ -r "$v2" ]; then
+		awk '$1 == "usage_usec" {print $2}' "$v2"
+	else
+		return 1
+	fi
+}
+
+# quota_share_percent USEC1 USEC2 MS1 MS2: how much of its CPU quota
+# the cgroup really got between two points (100 = the whole quota).
+quota_share_percent() {
+	awk -v u1="$1" -v u2="$2" -v t1="$3" -v t2="$4" -v q="$PV_CPU_QUOTA" -v p="$PV_CPU_PERIOD" \
+		'BEGIN { if (t2 <= t1) { print -1; exit } printf "%d\n", 100 * (u2 - u1) / ((t2 - t1) * 1000 * q / p) }'
+}
+
+# skip_if_starved SHARE: the busy-loop checks only mean something when the
+# host let the container use its quota; on a loaded host (other jobs, a
+# TCG VM) it gets less, and the view is right to show less.
+skip_if_starved() {
+	if [ "$1" -ge 0 ] && [ "$1" -lt 90 ]; then
+		skip "host too busy: the container got only $1 % of its CPU quota (load: $(cut -d' ' -f1-3 /proc/loadavg))"
+	fi
 }
