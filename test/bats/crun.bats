@@ -9,10 +9,7 @@
 export RUNC=crun
 load helpers
 
-setup_file() {
-	pv_setup_file
-	requires crun
-}
+setup_file() { pv_setup_file; }
 teardown_file() { pv_teardown_file; }
 setup() {
 	pv_setup

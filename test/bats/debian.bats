@@ -6,10 +6,7 @@
 
 load helpers
 
-setup_file() {
-	pv_setup_file
-	requires debootstrap
-}
+setup_file() { pv_setup_file; }
 teardown_file() { pv_teardown_file; }
 setup() {
 	pv_setup

@@ -7,14 +7,11 @@
 
 load helpers
 
-setup_file() {
-	pv_setup_file
-	requires podman
-}
+setup_file() { pv_setup_file; }
 teardown_file() { pv_teardown_file; }
 setup() {
 	pv_setup
-	requires binaries podman cgroupv1
+	requires binaries podman
 	new_bundle busybox
 	# Flags from integration.md §12.4: no systemd, no netavark, and
 	# podman's default rlimits need CAP_SYS_RESOURCE.
