@@ -286,8 +286,7 @@ rel_failopen_case() {
 	local jlog=$dir/runc.json status started=no in_log=no in_runc_log=no
 	set_cmd 'echo started'
 	local out
-	out=$(timeout 60 "$wrapper" --log "$jlog" --log-format json --root "$PV_RUNC_ROOT" run -b "$BUNDLE" "$CID" </dev/null 2>&1)
-	status=$?
+	out=$(timeout 60 "$wrapper" --log "$jlog" --log-format json --root "$PV_RUNC_ROOT" run -b "$BUNDLE" "$CID" </dev/null 2>&1) && status=0 || status=$?
 	[ "$status" -eq 0 ] && [[ "$out" == *started* ]] && started=yes
 	grep -qiE '"level":"(error|warning|warn)"|level=(error|warning|warn)' "$PV_LOG" && in_log=yes
 	grep -qi procview "$jlog" 2>/dev/null && grep -qiE '"level":"(error|warning)"' "$jlog" && in_runc_log=yes
@@ -336,4 +335,227 @@ rel_failopen() {
 	rel_result failopen.failed "$fails"
 	rel_result failopen.open_cases_without_error_in_runc_json_log "$nojson"
 	[ "$fails" -eq 0 ]
+}
+
+# ---- hostile input ----
+#
+# Every case must end in one of: "started" (the container ran; procview
+# mounted what was safe), "refused by runc", "refused by procview" or "error"
+# (a clear message, exit status < 128) - and never in an escape: a mount in
+# the host's mount table on the canary directory or on a host /proc or /sys
+# view path, a changed canary file, or a crash (signal, "panic:").
+
+# rel_canary_setup: $REL_CANARY, a host directory shaped like /proc and
+# /sys/devices/system/cpu, which hostile symlinks point at.
+rel_canary_setup() {
+	REL_CANARY=$PV_WORK/canary
+	mkdir -p "$REL_CANARY/pressure"
+	local f
+	for f in meminfo cpuinfo stat uptime loadavg diskstats swaps vmstat pressure/cpu pressure/memory pressure/io online; do
+		echo "canary $f" >"$REL_CANARY/$f"
+	done
+	REL_CANARY_SUM=$(rel_canary_sum)
+}
+
+rel_canary_sum() {
+	(cd "$REL_CANARY" && find . -printf '%p %y %s\n' | sort && find . -type f -exec sha256sum {} + | sort) | sha256sum
+}
+
+# rel_escaped: non-empty output (and status 0) when something escaped.
+rel_escaped() {
+	local mi
+	for mi in /proc/self/mountinfo /proc/1/mountinfo; do
+		awk -v c="$REL_CANARY" '$5 == c || index($5, c "/") == 1 {print "mount on canary: " $5}' "$mi"
+		awk '$5 ~ "^/proc/(meminfo|cpuinfo|stat|uptime|loadavg|diskstats|swaps|vmstat|pressure/(cpu|memory|io))$" || $5 == "/sys/devices/system/cpu/online" {print "mount on host view path: " $5}' "$mi"
+	done
+	[ "$(rel_canary_sum)" = "$REL_CANARY_SUM" ] || echo "canary changed"
+}
+
+# rel_crashed STATUS OUTPUT: the program died of a signal or panicked.
+rel_crashed() {
+	[ "$1" -ge 128 ] || grep -qE '^panic:|goroutine [0-9]+ \[' <<<"$2"
+}
+
+REL_HOSTILE_TRIED=0
+REL_HOSTILE_ESCAPED=0
+REL_HOSTILE_CRASHED=0
+
+# rel_hostile_record NAME STATUS OUTPUT [STARTED-MARKER]: classify and count.
+rel_hostile_record() {
+	local name=$1 status=$2 out=$3 outcome esc
+	REL_HOSTILE_TRIED=$((REL_HOSTILE_TRIED + 1))
+	if [ "$status" -eq 0 ] && [[ $out == *pv-started* ]]; then
+		outcome=started
+	elif grep -qi 'procview' <<<"$out"; then
+		outcome="refused by procview"
+	elif [ "$status" -ne 0 ]; then
+		outcome="refused by runc"
+	else
+		outcome="exit 0"
+	fi
+	if rel_crashed "$status" "$out"; then
+		outcome="CRASH"
+		REL_HOSTILE_CRASHED=$((REL_HOSTILE_CRASHED + 1))
+	fi
+	esc=$(rel_escaped)
+	if [ -n "$esc" ]; then
+		outcome="ESCAPED: $esc"
+		REL_HOSTILE_ESCAPED=$((REL_HOSTILE_ESCAPED + 1))
+	fi
+	local msg
+	msg=$(grep -iE 'error|refus|invalid|symlink|escape|not a|denied|too|larger' <<<"$out" | head -n1 | cut -c1-160)
+	echo "$name: $outcome${msg:+ ($msg)}"
+	rel_result "hostile.$name" "$outcome"
+}
+
+# rel_hostile_rootfs NAME SETUP [JQ]: a bundle whose rootfs SETUP (shell,
+# run in the rootfs directory with $C the canary) made hostile, spec edited
+# by JQ, run through procview-runc. In /proc and /sys cases the rootfs view
+# of that path matters only where runc does not mount over it, so JQ may
+# drop the proc or sysfs mount.
+rel_hostile_rootfs() {
+	local name=$1 setup=$2 filter=${3:-.} out status
+	rel_bundle
+	(cd "$BUNDLE/rootfs" && C=$REL_CANARY sh -c "$setup")
+	update_config "$filter"
+	# Reads are bounded: a fifo target left in place would block cat.
+	set_cmd 'echo pv-started; for f in /proc/meminfo /sys/devices/system/cpu/online; do [ -f "$f" ] && timeout 2 cat "$f" >/dev/null 2>&1; done; true'
+	out=$(timeout 60 "$PV_WRAPPER" --root "$PV_RUNC_ROOT" run -b "$BUNDLE" "$CID" </dev/null 2>&1) && status=0 || status=$?
+	"$RUNC" --root "$PV_RUNC_ROOT" delete --force "$CID" >/dev/null 2>&1 || true
+	rel_hostile_record "$name" "$status" "$out"
+}
+
+# rel_hostile_id NAME ID: a container id through procview-runc (and runc's
+# own verdict on it, for the record).
+rel_hostile_id() {
+	local name=$1 id=$2 out status plain
+	rel_bundle
+	set_cmd 'echo pv-started'
+	# The hostile id is NEVER written to $PV_WORK/containers: teardown
+	# builds cgroup paths from those ids, and ".." would name the root
+	# cgroup (and kill every process on the host). The bundle's own $CID
+	# (its cgroup) is listed by new_bundle; the id is deleted here.
+	out=$(timeout 60 "$PV_WRAPPER" --root "$PV_RUNC_ROOT" run -b "$BUNDLE" "$id" </dev/null 2>&1) && status=0 || status=$?
+	"$RUNC" --root "$PV_RUNC_ROOT" delete --force "$id" >/dev/null 2>&1 || true
+	plain=$(timeout 60 "$RUNC" --root "$PV_RUNC_ROOT" run -b "$BUNDLE" "$id" </dev/null 2>&1) && plain="runc: accepted" || plain="runc: refused"
+	"$RUNC" --root "$PV_RUNC_ROOT" delete --force "$id" >/dev/null 2>&1 || true
+	rel_hostile_record "$name" "$status" "$out"
+	echo "  ($plain)"
+	# No state left behind under any name.
+	[ -z "$(ls -A "$PV_STATE/containers" 2>/dev/null)" ] || {
+		echo "  state left: $(ls -A "$PV_STATE/containers")"
+		REL_HOSTILE_ESCAPED=$((REL_HOSTILE_ESCAPED + 1))
+	}
+}
+
+# rel_hostile_config NAME WRITER: config.json replaced by WRITER's output.
+rel_hostile_config() {
+	local name=$1 writer=$2 out status
+	rel_bundle
+	sh -c "$writer" >"$BUNDLE/config.json"
+	out=$(timeout 60 "$PV_WRAPPER" --root "$PV_RUNC_ROOT" run -b "$BUNDLE" "$CID" </dev/null 2>&1) && status=0 || status=$?
+	"$RUNC" --root "$PV_RUNC_ROOT" delete --force "$CID" >/dev/null 2>&1 || true
+	rel_hostile_record "$name" "$status" "$out"
+}
+
+# rel_hostile_hookstate NAME STATE-WRITER [BUNDLE-CONFIG-WRITER]: feed
+# procview-hook create-runtime a hostile state (and bundle config.json).
+rel_hostile_hookstate() {
+	local name=$1 writer=$2 cfgw=${3:-} out status dir=$PV_WORK/hookstate-$1
+	mkdir -p "$dir/rootfs"
+	[ -z "$cfgw" ] || sh -c "$cfgw" >"$dir/config.json"
+	out=$(B=$dir sh -c "$writer" | timeout 60 "$PV_HOOK" --config "$PROCVIEW_CONFIG" create-runtime 2>&1) && status=0 || status=$?
+	# Fail-open: exit 0 with the error in the log; closed: exit 1 + message.
+	if [ "$status" -eq 0 ] && grep -q "level=error" "$PV_LOG"; then out="$out procview: error logged: $(grep level=error "$PV_LOG" | tail -n1 | sed 's/.*error="\([^"]*\)".*/\1/' | cut -c1-120)"; fi
+	: >"$PV_LOG"
+	rel_hostile_record "$name" "$status" "$out"
+}
+
+# rel_hostile_cgroup NAME VALUE: every file of a fixture's cgroup tree
+# holds VALUE; procview render computes every view from it.
+rel_hostile_cgroup() {
+	local name=$1 value=$2 fixture=${3:-hybrid-limit256m-quota0.5-io} out status
+	local tree=$PV_WORK/cgtree-$name-$fixture
+	rm -rf "$tree"
+	cp -a "$PV_REPO/testdata/hosts/$fixture" "$tree"
+	find "$tree/sys/fs/cgroup" -type f ! -name cgroup.controllers -exec sh -c 'for f; do printf "%b" "$0" >"$f"; done' "$value" {} +
+	out=$(timeout 30 "$PV_CLI" render --pid self --cgroup-root "$tree/sys/fs/cgroup" --proc-root "$tree/proc" all 2>&1) && status=0 || status=$?
+	[ "$status" -eq 0 ] && out="$out pv-started"
+	rel_hostile_record "cgroup-$name-$fixture" "$status" "$out"
+}
+
+# rel_hostile [short]: the matrix (a subset with "short").
+rel_hostile() {
+	local short=${1:-}
+	rel_canary_setup
+	local noproc='.mounts |= map(select(.destination != "/proc"))'
+	local nosys='.mounts |= map(select(.destination != "/sys"))'
+	local up=../../../../../../../../../..
+	pv_write_config
+	# Rootfs layouts.
+	rel_hostile_rootfs proc-symlink-abs 'rm -rf proc && ln -s "$C" proc'
+	rel_hostile_rootfs proc-symlink-rel 'rm -rf proc && ln -s '"$up"'"$C" proc'
+	rel_hostile_rootfs sys-symlink-abs 'rm -rf sys && ln -s "$C" sys'
+	rel_hostile_rootfs cpu-dir-symlink-abs-nosysfs 'mkdir -p sys/devices/system && ln -s "$C" sys/devices/system/cpu' "$nosys"
+	rel_hostile_rootfs cpu-dir-symlink-rel-nosysfs 'mkdir -p sys/devices/system && ln -s '"$up"'"$C" sys/devices/system/cpu' "$nosys"
+	rel_hostile_rootfs online-symlink-abs-nosysfs 'mkdir -p sys/devices/system/cpu && ln -s "$C/online" sys/devices/system/cpu/online' "$nosys"
+	rel_hostile_rootfs meminfo-symlink-abs-noproc 'ln -s "$C/meminfo" proc/meminfo' "$noproc"
+	rel_hostile_rootfs online-dir-nosysfs 'mkdir -p sys/devices/system/cpu/online' "$nosys"
+	rel_hostile_rootfs online-fifo-nosysfs 'mkdir -p sys/devices/system/cpu && mkfifo sys/devices/system/cpu/online' "$nosys"
+	if [ -z "$short" ]; then
+		rel_hostile_rootfs sys-symlink-rel 'rm -rf sys && ln -s '"$up"'"$C" sys'
+		rel_hostile_rootfs online-symlink-rel-nosysfs 'mkdir -p sys/devices/system/cpu && ln -s '"$up"'"$C/online" sys/devices/system/cpu/online' "$nosys"
+		rel_hostile_rootfs meminfo-symlink-rel-noproc 'ln -s '"$up"'"$C/meminfo" proc/meminfo' "$noproc"
+		rel_hostile_rootfs pressure-symlink-abs-noproc 'ln -s "$C/pressure" proc/pressure' "$noproc"
+		rel_hostile_rootfs meminfo-dir-noproc 'mkdir proc/meminfo' "$noproc"
+		rel_hostile_rootfs meminfo-fifo-noproc 'mkfifo proc/meminfo' "$noproc"
+		rel_hostile_rootfs stat-socketlike-dev-noproc 'ln -s /dev/zero proc/stat' "$noproc"
+		rel_hostile_rootfs proc-symlink-loop 'rm -rf proc && ln -s proc proc'
+	fi
+	# Container ids.
+	rel_hostile_id id-slash 'a/b'
+	rel_hostile_id id-dotdot '..'
+	rel_hostile_id id-300-chars "$(printf 'x%.0s' $(seq 300))"
+	if [ -z "$short" ]; then
+		rel_hostile_id id-dotdot-slash '../escape'
+		rel_hostile_id id-dot '.'
+		rel_hostile_id id-space-newline $'a b\nc'
+	fi
+	# config.json.
+	rel_hostile_config config-garbage 'head -c 4096 /dev/urandom'
+	rel_hostile_config config-oversized "jq -c '.annotations.pad = (\"x\" * 20000000)' $BUNDLE/config.json"
+	if [ -z "$short" ]; then
+		rel_hostile_config config-array 'echo "[1,2,3]"'
+		rel_hostile_config config-hooks-wrong-type "jq -c '.hooks = {\"createRuntime\": \"x\"}' $BUNDLE/config.json"
+		rel_hostile_config config-deep-nesting 'python3 -c "print(\"{\\\"a\\\":\" * 100000 + \"1\" + \"}\" * 100000)"'
+	fi
+	# Hook state fed to procview-hook directly.
+	rel_hostile_hookstate state-garbage 'head -c 4096 /dev/urandom'
+	rel_hostile_hookstate state-oversized 'printf "{\"id\":\"x\",\"pad\":\""; head -c 20000000 /dev/zero | tr "\0" x; printf "\"}"'
+	rel_hostile_hookstate state-id-traversal 'printf "{\"id\":\"../../../etc\",\"pid\":999999999,\"bundle\":\"$B\"}"' 'echo "{\"root\":{\"path\":\"rootfs\"}}"'
+	if [ -z "$short" ]; then
+		rel_hostile_hookstate state-pid-negative 'printf "{\"id\":\"x\",\"pid\":-1,\"bundle\":\"$B\"}"'
+		rel_hostile_hookstate state-pid-huge 'printf "{\"id\":\"x\",\"pid\":99999999999999999999,\"bundle\":\"$B\"}"'
+		rel_hostile_hookstate state-no-bundle 'printf "{\"id\":\"x\",\"pid\":1,\"bundle\":\"/nonexistent\"}"'
+		rel_hostile_hookstate bundle-config-garbage 'printf "{\"id\":\"x\",\"pid\":999999999,\"bundle\":\"$B\"}"' 'head -c 4096 /dev/urandom'
+		rel_hostile_hookstate bundle-config-oversized 'printf "{\"id\":\"x\",\"pid\":999999999,\"bundle\":\"$B\"}"' 'printf "{\"root\":{\"path\":\"rootfs\"},\"pad\":\""; head -c 17000000 /dev/zero | tr "\0" x; printf "\"}"'
+		rel_hostile_hookstate bundle-rootfs-relative-escape 'printf "{\"id\":\"x\",\"pid\":999999999,\"bundle\":\"$B\"}"' 'echo "{\"root\":{\"path\":\"../../../../../../..$REL_CANARY\"}}"'
+	fi
+	# Cgroup files holding garbage, negative, huge or "max" values.
+	local v fx
+	for fx in hybrid-limit256m-quota0.5-io v2-limit256m-quota0.5-io; do
+		rel_hostile_cgroup garbage '\x01\xff garbage\n' "$fx"
+		rel_hostile_cgroup max 'max\n' "$fx"
+		if [ -z "$short" ]; then
+			rel_hostile_cgroup negative '-1\n' "$fx"
+			rel_hostile_cgroup huge '99999999999999999999999999\n' "$fx"
+			rel_hostile_cgroup u64max '18446744073709551615\n' "$fx"
+			rel_hostile_cgroup empty '' "$fx"
+			rel_hostile_cgroup keyed-garbage 'user -5\nsystem x\nrss 1e99\ntotal_rss -1\nsome avg10=nan total=-1\n' "$fx"
+		fi
+	done
+	rel_result hostile.cases "$REL_HOSTILE_TRIED"
+	rel_result hostile.escaped "$REL_HOSTILE_ESCAPED"
+	rel_result hostile.crashed "$REL_HOSTILE_CRASHED"
+	[ "$REL_HOSTILE_ESCAPED" -eq 0 ] && [ "$REL_HOSTILE_CRASHED" -eq 0 ]
 }
