@@ -189,8 +189,11 @@ pv_daemon_pid() {
 	pid=$(cat "$PV_STATE/procviewd.pid" 2>/dev/null) || return 1
 	pid=${pid//[^0-9]/}
 	[ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
-	# Guard against pid reuse: only ever signal a procviewd.
-	tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q procviewd || return 1
+	# Guard against pid reuse: only ever signal a process whose argv[0] is
+	# procviewd (a bats test's own argv may name "procviewd" too).
+	local argv0
+	argv0=$(tr '\0' '\n' 2>/dev/null <"/proc/$pid/cmdline" | head -n1)
+	[ "$(basename -- "${argv0:-x}")" = procviewd ] || return 1
 	echo "$pid"
 }
 
@@ -244,6 +247,11 @@ pv_umount_under() {
 # and wait up to 2 s for them to leave.
 pv_kill_cgroup() {
 	local dir=$1 pids i
+	# Never anything but a test's own cgroup: .../procview-test-bats/<id>.
+	case $(realpath -m -- "$dir") in
+	/sys/fs/cgroup/*/"$PV_CGROUP_PARENT"/?* | /sys/fs/cgroup/"$PV_CGROUP_PARENT"/?*) ;;
+	*) echo "pv_kill_cgroup: refusing $dir" >&2; return 1 ;;
+	esac
 	for i in $(seq 20); do
 		pids=$(find "$dir" -name cgroup.procs -exec cat {} + 2>/dev/null | sort -u)
 		[ -n "$pids" ] || return 0
@@ -259,7 +267,8 @@ pv_kill_cgroup() {
 pv_remove_cgroups() {
 	local id h
 	while read -r id; do
-		[ -n "$id" ] || continue
+		# A plain name only: "..", "" or a path could name another cgroup.
+		[[ $id =~ ^[A-Za-z0-9][A-Za-z0-9_.-]*$ ]] || continue
 		for h in /sys/fs/cgroup/*/"$PV_CGROUP_PARENT"/"$id" /sys/fs/cgroup/"$PV_CGROUP_PARENT"/"$id"; do
 			[ -d "$h" ] || continue
 			# Safety net for containers runc lost track of (a test killed
