@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -55,10 +56,10 @@ type Reader struct {
 	dirs    map[string]dirID  // dirExists results, refreshed on full rounds
 	ctl     map[string]string // controllerDirs, refreshed on full rounds
 	ctlErr  error
-	// root is the tree's root directory, kept open to openat files
+	// rootFD is the tree's root directory (shared by every Reader of the
+	// tree, -1 when fsys gives no descriptors), to openat files
 	// relative to it: one syscall, where os.DirFS's Open costs seven
 	// (cgroupfs files are pollable, so os.File registers them with epoll).
-	root   fs.File
 	rootFD int
 }
 
@@ -86,7 +87,7 @@ func NewReader(fsys fs.FS, mode Mode, loc Location, budget *FDBudget) *Reader {
 		n:         int(stagger.Add(1)) % DefaultFullEvery,
 		files:     make(map[string]*cached),
 		dirs:      make(map[string]dirID),
-		rootFD:    -1,
+		rootFD:    rootFD(fsys),
 	}
 }
 
@@ -99,7 +100,6 @@ func (c *Reader) Read() (*Stats, error) {
 	if c.budget.over() {
 		// Others need descriptors more than we save syscalls.
 		c.closeFiles()
-		c.closeRoot()
 	}
 	sp := scratchPool.Get().(*[]byte)
 	c.scratch = *sp
@@ -112,9 +112,6 @@ func (c *Reader) Read() (*Stats, error) {
 	c.full = c.forced || c.FullEvery <= 1 || c.n >= c.FullEvery
 	if c.full {
 		c.n = 0
-	}
-	if c.root == nil && (c.full || len(c.files) == 0) {
-		c.openRoot()
 	}
 	st, err := reader{fsys: c.fsys, c: c}.read(c.mode, c.loc)
 	if errors.Is(err, errStale) {
@@ -133,39 +130,46 @@ func (c *Reader) Read() (*Stats, error) {
 // Close releases every descriptor the Reader holds.
 func (c *Reader) Close() error {
 	c.closeFiles()
-	c.closeRoot()
 	return nil
 }
 
-// openRoot keeps the tree's root open when fsys gives descriptors and the
-// budget allows; otherwise files are opened through fsys and never kept.
-func (c *Reader) openRoot() {
-	f, err := c.fsys.Open(".")
-	if err != nil {
-		return
-	}
-	fder, ok := f.(interface{ Fd() uintptr })
-	if !ok || !c.budget.take() {
-		f.Close()
-		return
-	}
-	c.root, c.rootFD = f, int(fder.Fd())
+// roots holds one open root directory per cgroup tree (fs.FS values of a
+// comparable type, such as os.DirFS), for the life of the process: one
+// descriptor however many Readers, outside the FDBudget.
+var roots sync.Map // fs.FS -> *sharedRoot
+
+type sharedRoot struct {
+	once sync.Once
+	f    fs.File
+	fd   int
 }
 
-func (c *Reader) closeRoot() {
-	if c.root != nil {
-		c.root.Close()
-		c.budget.release()
-		c.root, c.rootFD = nil, -1
+// rootFD returns the shared root descriptor of fsys, or -1 when fsys does
+// not give descriptors (files are then read through fsys).
+func rootFD(fsys fs.FS) int {
+	if t := reflect.TypeOf(fsys); t == nil || !t.Comparable() {
+		return -1
 	}
+	v, _ := roots.LoadOrStore(fsys, &sharedRoot{fd: -1})
+	r := v.(*sharedRoot)
+	r.once.Do(func() {
+		f, err := fsys.Open(".")
+		if err != nil {
+			return
+		}
+		fder, ok := f.(interface{ Fd() uintptr })
+		if !ok {
+			f.Close()
+			return
+		}
+		r.f, r.fd = f, int(fder.Fd())
+	})
+	return r.fd
 }
 
 // OpenFiles is the number of descriptors the Reader keeps open.
 func (c *Reader) OpenFiles() int {
 	n := 0
-	if c.root != nil {
-		n++
-	}
 	for _, e := range c.files {
 		if e.fd >= 0 {
 			n++
@@ -283,7 +287,7 @@ func (c *Reader) file(name string, slow bool) ([]byte, bool, error) {
 // open opens and reads name, returning its still open descriptor for the
 // caller to keep or close, or -1 when it was read through fsys.
 func (c *Reader) open(name string, buf []byte) ([]byte, int, error) {
-	if c.root == nil {
+	if c.rootFD < 0 {
 		data, err := fs.ReadFile(c.fsys, name)
 		return data, -1, err
 	}
