@@ -28,3 +28,8 @@ teardown() { pv_teardown; }
 @test "fail-open: daemon missing or failing, state root read-only, garbage cgroup tree -> starts (open) / refused (closed)" {
 	rel_failopen daemon-missing daemon-failing state-readonly cgroup-garbage
 }
+
+@test "hostile input (subset): symlinked /proc, /sys, cpu dir and targets, fifo/dir targets, odd ids, bad config.json and hook state, garbage cgroups: 0 escapes, 0 crashes" {
+	requires cli
+	rel_hostile short
+}

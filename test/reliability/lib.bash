@@ -286,7 +286,7 @@ rel_failopen_case() {
 	local jlog=$dir/runc.json status started=no in_log=no in_runc_log=no
 	set_cmd 'echo started'
 	local out
-	out=$(timeout 60 "$wrapper" --log "$jlog" --log-format json --root "$PV_RUNC_ROOT" run -b "$BUNDLE" "$CID" </dev/null 2>&1) && status=0 || status=$?
+	out=$(timeout -k 5 60 "$wrapper" --log "$jlog" --log-format json --root "$PV_RUNC_ROOT" run -b "$BUNDLE" "$CID" </dev/null 2>&1) && status=0 || status=$?
 	[ "$status" -eq 0 ] && [[ "$out" == *started* ]] && started=yes
 	grep -qiE '"level":"(error|warning|warn)"|level=(error|warning|warn)' "$PV_LOG" && in_log=yes
 	grep -qi procview "$jlog" 2>/dev/null && grep -qiE '"level":"(error|warning)"' "$jlog" && in_runc_log=yes
@@ -386,14 +386,17 @@ rel_hostile_record() {
 	REL_HOSTILE_TRIED=$((REL_HOSTILE_TRIED + 1))
 	if [ "$status" -eq 0 ] && [[ $out == *pv-started* ]]; then
 		outcome=started
-	elif grep -qi 'procview' <<<"$out"; then
+	elif grep -qiE 'procview(-runc|-hook)?: |fail_mode' <<<"$out"; then
 		outcome="refused by procview"
 	elif [ "$status" -ne 0 ]; then
 		outcome="refused by runc"
 	else
 		outcome="exit 0"
 	fi
-	if rel_crashed "$status" "$out"; then
+	if [ "$status" -eq 124 ]; then
+		outcome="TIMEOUT"
+		REL_HOSTILE_CRASHED=$((REL_HOSTILE_CRASHED + 1))
+	elif rel_crashed "$status" "$out"; then
 		outcome="CRASH"
 		REL_HOSTILE_CRASHED=$((REL_HOSTILE_CRASHED + 1))
 	fi
@@ -420,7 +423,7 @@ rel_hostile_rootfs() {
 	update_config "$filter"
 	# Reads are bounded: a fifo target left in place would block cat.
 	set_cmd 'echo pv-started; for f in /proc/meminfo /sys/devices/system/cpu/online; do [ -f "$f" ] && timeout 2 cat "$f" >/dev/null 2>&1; done; true'
-	out=$(timeout 60 "$PV_WRAPPER" --root "$PV_RUNC_ROOT" run -b "$BUNDLE" "$CID" </dev/null 2>&1) && status=0 || status=$?
+	out=$(timeout -k 5 60 "$PV_WRAPPER" --root "$PV_RUNC_ROOT" run -b "$BUNDLE" "$CID" </dev/null 2>&1) && status=0 || status=$?
 	"$RUNC" --root "$PV_RUNC_ROOT" delete --force "$CID" >/dev/null 2>&1 || true
 	rel_hostile_record "$name" "$status" "$out"
 }
@@ -435,9 +438,9 @@ rel_hostile_id() {
 	# builds cgroup paths from those ids, and ".." would name the root
 	# cgroup (and kill every process on the host). The bundle's own $CID
 	# (its cgroup) is listed by new_bundle; the id is deleted here.
-	out=$(timeout 60 "$PV_WRAPPER" --root "$PV_RUNC_ROOT" run -b "$BUNDLE" "$id" </dev/null 2>&1) && status=0 || status=$?
+	out=$(timeout -k 5 60 "$PV_WRAPPER" --root "$PV_RUNC_ROOT" run -b "$BUNDLE" "$id" </dev/null 2>&1) && status=0 || status=$?
 	"$RUNC" --root "$PV_RUNC_ROOT" delete --force "$id" >/dev/null 2>&1 || true
-	plain=$(timeout 60 "$RUNC" --root "$PV_RUNC_ROOT" run -b "$BUNDLE" "$id" </dev/null 2>&1) && plain="runc: accepted" || plain="runc: refused"
+	plain=$(timeout -k 5 60 "$RUNC" --root "$PV_RUNC_ROOT" run -b "$BUNDLE" "$id" </dev/null 2>&1) && plain="runc: accepted" || plain="runc: refused"
 	"$RUNC" --root "$PV_RUNC_ROOT" delete --force "$id" >/dev/null 2>&1 || true
 	rel_hostile_record "$name" "$status" "$out"
 	echo "  ($plain)"
@@ -452,8 +455,10 @@ rel_hostile_id() {
 rel_hostile_config() {
 	local name=$1 writer=$2 out status
 	rel_bundle
-	sh -c "$writer" >"$BUNDLE/config.json"
-	out=$(timeout 60 "$PV_WRAPPER" --root "$PV_RUNC_ROOT" run -b "$BUNDLE" "$CID" </dev/null 2>&1) && status=0 || status=$?
+	set_cmd 'echo pv-started'
+	B=$BUNDLE sh -c "$writer" >"$BUNDLE/config.json.new"
+	mv "$BUNDLE/config.json.new" "$BUNDLE/config.json"
+	out=$(timeout -k 5 60 "$PV_WRAPPER" --root "$PV_RUNC_ROOT" run -b "$BUNDLE" "$CID" </dev/null 2>&1) && status=0 || status=$?
 	"$RUNC" --root "$PV_RUNC_ROOT" delete --force "$CID" >/dev/null 2>&1 || true
 	rel_hostile_record "$name" "$status" "$out"
 }
@@ -464,7 +469,7 @@ rel_hostile_hookstate() {
 	local name=$1 writer=$2 cfgw=${3:-} out status dir=$PV_WORK/hookstate-$1
 	mkdir -p "$dir/rootfs"
 	[ -z "$cfgw" ] || sh -c "$cfgw" >"$dir/config.json"
-	out=$(B=$dir sh -c "$writer" | timeout 60 "$PV_HOOK" --config "$PROCVIEW_CONFIG" create-runtime 2>&1) && status=0 || status=$?
+	out=$(B=$dir sh -c "$writer" | timeout -k 5 60 "$PV_HOOK" --config "$PROCVIEW_CONFIG" create-runtime 2>&1) && status=0 || status=$?
 	# Fail-open: exit 0 with the error in the log; closed: exit 1 + message.
 	if [ "$status" -eq 0 ] && grep -q "level=error" "$PV_LOG"; then out="$out procview: error logged: $(grep level=error "$PV_LOG" | tail -n1 | sed 's/.*error="\([^"]*\)".*/\1/' | cut -c1-120)"; fi
 	: >"$PV_LOG"
@@ -479,7 +484,7 @@ rel_hostile_cgroup() {
 	rm -rf "$tree"
 	cp -a "$PV_REPO/testdata/hosts/$fixture" "$tree"
 	find "$tree/sys/fs/cgroup" -type f ! -name cgroup.controllers -exec sh -c 'for f; do printf "%b" "$0" >"$f"; done' "$value" {} +
-	out=$(timeout 30 "$PV_CLI" render --pid self --cgroup-root "$tree/sys/fs/cgroup" --proc-root "$tree/proc" all 2>&1) && status=0 || status=$?
+	out=$(timeout -k 5 30 "$PV_CLI" render --pid self --cgroup-root "$tree/sys/fs/cgroup" --proc-root "$tree/proc" all 2>&1) && status=0 || status=$?
 	[ "$status" -eq 0 ] && out="$out pv-started"
 	rel_hostile_record "cgroup-$name-$fixture" "$status" "$out"
 }
@@ -488,6 +493,18 @@ rel_hostile_cgroup() {
 rel_hostile() {
 	local short=${1:-}
 	rel_canary_setup
+	# The detector detects: a bind mount on the canary and a changed canary
+	# file are both reported.
+	mount --bind "$REL_CANARY/stat" "$REL_CANARY/meminfo"
+	local seen
+	seen=$(rel_escaped)
+	umount "$REL_CANARY/meminfo"
+	[[ $seen == *"mount on canary"* ]] || { echo "escape detector missed a mount" >&2; return 1; }
+	echo tampered >>"$REL_CANARY/online"
+	seen=$(rel_escaped)
+	echo "canary online" >"$REL_CANARY/online"
+	[[ $seen == *"canary changed"* ]] || { echo "escape detector missed a write" >&2; return 1; }
+	[ -z "$(rel_escaped)" ]
 	local noproc='.mounts |= map(select(.destination != "/proc"))'
 	local nosys='.mounts |= map(select(.destination != "/sys"))'
 	local up=../../../../../../../../../..
@@ -523,10 +540,10 @@ rel_hostile() {
 	fi
 	# config.json.
 	rel_hostile_config config-garbage 'head -c 4096 /dev/urandom'
-	rel_hostile_config config-oversized "jq -c '.annotations.pad = (\"x\" * 20000000)' $BUNDLE/config.json"
+	rel_hostile_config config-oversized "jq -c '.annotations.pad = (\"x\" * 20000000)' \"\$B/config.json\""
 	if [ -z "$short" ]; then
 		rel_hostile_config config-array 'echo "[1,2,3]"'
-		rel_hostile_config config-hooks-wrong-type "jq -c '.hooks = {\"createRuntime\": \"x\"}' $BUNDLE/config.json"
+		rel_hostile_config config-hooks-wrong-type "jq -c '.hooks = {\"createRuntime\": \"x\"}' \"\$B/config.json\""
 		rel_hostile_config config-deep-nesting 'python3 -c "print(\"{\\\"a\\\":\" * 100000 + \"1\" + \"}\" * 100000)"'
 	fi
 	# Hook state fed to procview-hook directly.
@@ -558,4 +575,99 @@ rel_hostile() {
 	rel_result hostile.escaped "$REL_HOSTILE_ESCAPED"
 	rel_result hostile.crashed "$REL_HOSTILE_CRASHED"
 	[ "$REL_HOSTILE_ESCAPED" -eq 0 ] && [ "$REL_HOSTILE_CRASHED" -eq 0 ]
+}
+
+# ---- churn ----
+
+# rel_daemon_fds / rel_daemon_rss_kb: the running procviewd's open fds and
+# resident memory.
+rel_daemon_fds() { ls "/proc/$(pv_daemon_pid)/fd" | wc -l; }
+rel_daemon_rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$(pv_daemon_pid)/status"; }
+
+# rel_churn TOTAL PARALLEL: TOTAL containers started (run -d) and stopped
+# (kill + delete) through procview-runc, PARALLEL at a time, while one
+# anchor container keeps the daemon running. 0 failures; afterwards no
+# state directory, view mount or registration left, and the daemon (same
+# pid) has no more fds than before and an RSS within 8 MiB of it (Go does
+# not hand its heap back at once).
+rel_churn() {
+	local total=$1 par=$2 i j fails=0
+	rel_restart_daemon_with 100ms
+	rel_bundle
+	pv_start
+	wait_views
+	local anchor=$CID
+	sleep 2
+	local pid fds0 rss0
+	pid=$(pv_daemon_pid)
+	fds0=$(rel_daemon_fds)
+	rss0=$(rel_daemon_rss_kb)
+	# PARALLEL bundles, reused with a fresh id (and cgroup) per round.
+	local slots=()
+	for ((j = 0; j < par; j++)); do
+		rel_bundle
+		slots+=("$BUNDLE")
+	done
+	local t0 rounds=$(((total + par - 1) / par)) n=0 id
+	t0=$(now_ms)
+	for ((i = 0; i < rounds; i++)); do
+		local ids=() pids=()
+		for ((j = 0; j < par && n < total; j++, n++)); do
+			# Plain ids only: teardown builds cgroup paths from this list.
+			id=pvc-$i-$j-$RANDOM
+			ids+=("$id")
+			echo "$id" >>"$PV_WORK/containers"
+			BUNDLE=${slots[$j]} update_config '.linux.cgroupsPath = $p | .process.args = ["sleep", "100000"]' --arg p "/$PV_CGROUP_PARENT/$id"
+			"$PV_WRAPPER" --root "$PV_RUNC_ROOT" run -d -b "${slots[$j]}" "$id" </dev/null >"$PV_WORK/churn-$j.out" 2>&1 &
+			pids+=($!)
+		done
+		for j in "${!pids[@]}"; do
+			wait "${pids[$j]}" || { fails=$((fails + 1)); cat "$PV_WORK/churn-$j.out" >&2; }
+		done
+		# Registered: the views exist on the host side.
+		for id in "${ids[@]}"; do
+			[ -s "$PV_STATE/containers/$id/views/meminfo" ] || { fails=$((fails + 1)); echo "$id: no views" >&2; }
+		done
+		pids=()
+		for id in "${ids[@]}"; do
+			(
+				"$PV_WRAPPER" --root "$PV_RUNC_ROOT" kill "$id" KILL &&
+					wait_until 5000 sh -c "! $RUNC --root $PV_RUNC_ROOT state $id 2>/dev/null | grep -q '\"running\"'" &&
+					"$PV_WRAPPER" --root "$PV_RUNC_ROOT" delete "$id"
+			) >/dev/null 2>&1 &
+			pids+=($!)
+		done
+		for j in "${!pids[@]}"; do
+			wait "${pids[$j]}" || { fails=$((fails + 1)); echo "stop ${ids[$j]} failed" >&2; }
+		done
+	done
+	local secs=$((($(now_ms) - t0) / 1000))
+	sleep 3
+	local left mounts listed fds1 rss1 samepid=yes
+	left=$(find "$PV_STATE/containers" -mindepth 1 -maxdepth 1 ! -name "$anchor" | wc -l)
+	mounts=$(cat /proc/self/mountinfo /proc/1/mountinfo | grep -c "$PV_STATE/containers/pvc-" || true)
+	local list
+	list=$("$PV_CLI" list --config "$PROCVIEW_CONFIG" 2>&1)
+	# The listing works (it shows the anchor), so "none left" means something.
+	grep -q "$anchor" <<<"$list" || { echo "procview list: $list" >&2; return 1; }
+	listed=$(grep -c pvc- <<<"$list" || true)
+	[ "$(pv_daemon_pid)" = "$pid" ] || samepid=no
+	fds1=$(rel_daemon_fds)
+	rss1=$(rel_daemon_rss_kb)
+	rel_result churn.containers "$n"
+	rel_result churn.parallel "$par"
+	rel_result churn.failures "$fails"
+	rel_result churn.seconds "$secs"
+	rel_result churn.leftover_state_dirs "$left"
+	rel_result churn.leftover_mounts "$mounts"
+	rel_result churn.leftover_registrations "$listed"
+	rel_result churn.daemon_same_pid "$samepid"
+	rel_result churn.daemon_fds "$fds0 -> $fds1"
+	rel_result churn.daemon_rss_kb "$rss0 -> $rss1"
+	[ "$fails" -eq 0 ] && [ "$left" -eq 0 ] && [ "$mounts" -eq 0 ] && [ "$listed" -eq 0 ]
+	[ "$samepid" = yes ]
+	[ "$fds1" -le "$fds0" ]
+	[ "$rss1" -le $((rss0 + 8192)) ]
+	CID=$anchor
+	"$RUNC" --root "$PV_RUNC_ROOT" kill "$CID" KILL 2>/dev/null || true
 }
