@@ -10,7 +10,7 @@
 #   hack/fuzz.sh ./internal/spec      # the targets of some packages
 #   FUZZ_SUMMARY=out.tsv hack/fuzz.sh # also write the table to out.tsv
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 FUZZTIME=${FUZZTIME:-1000000x}
 GO=${GO:-go}
 export CGO_ENABLED=${CGO_ENABLED:-0}
