@@ -192,6 +192,7 @@ func (h *Hook) CreateRuntime(st *specs.State) error {
 	if err != nil {
 		return err
 	}
+	activateBlkio(log, h.Cfg.CgroupRoot, sysRoot(h.Cfg.ProcRoot), mode, loc)
 	set, err := publish.Create(root, key, meta, smp, host)
 	if err != nil {
 		return fmt.Errorf("create views: %w", err)
