@@ -23,8 +23,8 @@ import (
 const usage = `usage:
   procview render [--pid PID|self | --cgroup PATH] [--cgroup-root DIR] [--proc-root DIR] [--sys-root DIR] [--cpu-view quota|cpuset] VIEW...
   procview list [--config PATH]
-  procview install --engine docker|containerd|podman|crio [--config PATH] [--dry-run]
-  procview uninstall --engine docker|containerd|podman|crio [--config PATH] [--dry-run]
+  procview install --engine docker|containerd|podman|crio [--config PATH] [--hooks-dir DIR] [--bin-dir DIR] [--dry-run]
+  procview uninstall --engine docker|containerd|podman|crio [--config PATH] [--hooks-dir DIR] [--bin-dir DIR] [--dry-run]
   procview views
 
 VIEW is a view name (meminfo, cpuinfo, stat, uptime, loadavg, diskstats, swaps,
