@@ -37,10 +37,27 @@ remove_bench_cgroups() {
 	for h in /sys/fs/cgroup/*/"$CG_REFRESH" /sys/fs/cgroup/*/"$CG_REFRESH"-d* \
 		/sys/fs/cgroup/*/"$CG_DAEMON" /sys/fs/cgroup/*/"$CG_LXCFS"; do
 		[ -d "$h" ] || continue
-		pv_kill_cgroup "$h"
+		bench_kill_cgroup "$h"
 		find "$h" -depth -type d -exec rmdir {} \; 2>/dev/null
 	done
 	return 0
+}
+
+# bench_kill_cgroup DIR: SIGKILL every process in DIR (and below), only
+# for the benchmark's own cgroups, and wait up to 2 s for them to leave.
+bench_kill_cgroup() {
+	local dir=$1 pids i
+	case $(realpath -m -- "$dir") in
+	/sys/fs/cgroup/*/procview-bench*) ;;
+	*) echo "bench_kill_cgroup: refusing $dir" >&2; return 1 ;;
+	esac
+	for i in $(seq 20); do
+		pids=$(find "$dir" -name cgroup.procs -exec cat {} + 2>/dev/null | sort -u)
+		[ -n "$pids" ] || return 0
+		# shellcheck disable=SC2086
+		kill -KILL $pids 2>/dev/null || true
+		sleep 0.1
+	done
 }
 
 # cpu_ns CGROUP: CPU time (ns) used by every task ever in the v1 cpuacct

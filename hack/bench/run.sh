@@ -36,7 +36,7 @@ if [ "$QUICK" = 1 ]; then
 	LAT_N=2000 LAT_N_FUSE=200 LAT_REPS=2 REFRESH_NS="1 100" REFRESH_WIN=4 IND_N=6 IND_WIN=4
 	START_RUNS=4 STALE_TRIALS=10 STALE_TRIALS_FUSE=4
 else
-	LAT_N=20000 LAT_N_FUSE=1000 LAT_REPS=5 REFRESH_NS="1 100 1000" REFRESH_WIN=10 IND_N=50 IND_WIN=10
+	LAT_N=20000 LAT_N_FUSE=1000 LAT_REPS=9 REFRESH_NS="1 100 1000" REFRESH_WIN=10 IND_N=50 IND_WIN=10
 	START_RUNS=24 STALE_TRIALS=100 STALE_TRIALS_FUSE=20
 fi
 STALE_MIB=32
@@ -80,6 +80,7 @@ EOF
 DAEMON_PID="" LXCFS_PID="" SLEEPERS=()
 cleanup() {
 	set +e
+	trap - ERR
 	log "cleaning up"
 	pv_cleanup_containers
 	stop_pid "$DAEMON_PID"
@@ -250,6 +251,8 @@ part3() {
 		esac
 		if [ -n "$f" ]; then
 			for id in "${ids[@]}"; do
+				# The loops run at nice 19 (reader loop does it): they take
+				# every idle cycle but leave the machine usable.
 				"$RUNC" --root "$PV_RUNC_ROOT" exec -d "$id" /bin/reader loop "$f" $((IND_WIN + 3)) \
 					</dev/null >"$PV_WORK/bundles/$id/loop.out" 2>&1
 			done
