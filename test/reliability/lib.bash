@@ -1,4 +1,5 @@
-# shellcheck shell=bash disable=SC2016,SC2034
+# shellcheck shell=bash disable=SC2016,SC2034,SC2086
+# (SC2086: $files is a list of view paths without blanks, split on purpose.)
 # lib.bash: procview's reliability scenarios, shared by the short versions
 # in test/bats/reliability.bats (make test) and the long ones in
 # test/reliability/reliability.bats (make reliability). Each scenario takes
@@ -55,11 +56,11 @@ done'
 # rel_view_files: the view paths whose files are non-empty in the
 # container $CID (an empty diskstats is legal: no I/O yet).
 rel_view_files() {
-	local p out=()
+	local p found=()
 	for p in "${PV_VIEW_PATHS[@]}"; do
-		if cexec "test -s $p" 2>/dev/null; then out+=("$p"); fi
+		if cexec "test -s $p" 2>/dev/null; then found+=("$p"); fi
 	done
-	echo "${out[*]}"
+	echo "${found[*]}"
 }
 
 # rel_sum_readers FILE...: add up the readers' JSON summary lines into
@@ -581,7 +582,7 @@ rel_hostile() {
 
 # rel_daemon_fds / rel_daemon_rss_kb: the running procviewd's open fds and
 # resident memory.
-rel_daemon_fds() { ls "/proc/$(pv_daemon_pid)/fd" | wc -l; }
+rel_daemon_fds() { find "/proc/$(pv_daemon_pid)/fd" -mindepth 1 -maxdepth 1 | wc -l; }
 rel_daemon_rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$(pv_daemon_pid)/status"; }
 
 # rel_churn TOTAL PARALLEL: TOTAL containers started (run -d) and stopped
