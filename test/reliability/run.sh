@@ -12,7 +12,7 @@
 # REL_CRASH_KILLS, REL_CHURN, REL_CHURN_PARALLEL, FUZZTIME; REL_SKIP_FUZZ=1
 # or REL_SKIP_BATS=1 skip a half.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 [ "$(id -u)" -eq 0 ] || { echo "run.sh: needs root" >&2; exit 1; }
 REL_OUT=${REL_OUT:-/var/tmp/procview-reliability}
 mkdir -p "$REL_OUT"
