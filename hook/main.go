@@ -1,7 +1,8 @@
 // Command procview-hook is procview's OCI hook. runc (or podman/CRI-O via
 // hooks.d) runs it as `procview-hook [--config PATH] create-runtime|poststop`
 // with the container state on stdin. Its stdout and stderr belong to the
-// runtime, so it logs to the configured log file only, except for the one
+// runtime, so it logs to the configured log file (and its warnings to the
+// caller's runc --log when procview-runc passes it on), except for the one
 // message that refuses a container start in fail_mode "closed".
 package main
 
@@ -12,5 +13,5 @@ import (
 )
 
 func main() {
-	os.Exit(hook.Main(os.Args[1:], os.Stdin, os.Stderr))
+	os.Exit(hook.Main(os.Args[1:], os.Getenv, os.Stdin, os.Stderr))
 }

@@ -19,6 +19,14 @@ const DefaultPath = "/etc/procview/config.toml"
 // EnvPath names the environment variable that overrides DefaultPath.
 const EnvPath = "PROCVIEW_CONFIG"
 
+// Environment entries procview-runc sets on its hooks so that their
+// warnings and errors also reach the caller's runc --log: runc records a
+// hook's output only when the hook fails, which a fail-open hook never does.
+const (
+	EnvRuncLog       = "PROCVIEW_RUNC_LOG"
+	EnvRuncLogFormat = "PROCVIEW_RUNC_LOG_FORMAT"
+)
+
 // Annotations understood on containers.
 const (
 	// AnnotationEnabled = "false" opts a container out of procview.

@@ -217,8 +217,14 @@ func (h *Hook) CreateRuntime(st *specs.State) error {
 		l.Debug("view")
 	}
 	if err := daemon.Ensure(h.Log, root, h.DaemonPath, h.ConfigPath); err != nil {
+		if h.Cfg.FailMode == config.FailClosed {
+			// Views that never refresh are wrong views: refuse, like any
+			// other failure in closed mode.
+			_ = root.Remove(key)
+			return fmt.Errorf("views would never refresh: %w", err)
+		}
 		// The views are mounted and correct now; they only go stale.
-		log.WithError(err).Warn("could not start procviewd")
+		log.WithError(err).Error("could not start procviewd; views will not refresh")
 	}
 	log.Debug("registered")
 	return nil

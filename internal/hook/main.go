@@ -16,7 +16,7 @@ import (
 // Main runs the hook binary and returns its exit code. Errors are fail-open:
 // logged, exit 0, the container starts without (or with stale) views — unless
 // fail_mode is "closed".
-func Main(args []string, stdin io.Reader, stderr io.Writer) int {
+func Main(args []string, getenv func(string) string, stdin io.Reader, stderr io.Writer) int {
 	fl := flag.NewFlagSet("procview-hook", flag.ContinueOnError)
 	fl.SetOutput(io.Discard)
 	cfgPath := fl.String("config", config.Path(), "configuration file")
@@ -26,7 +26,10 @@ func Main(args []string, stdin io.Reader, stderr io.Writer) int {
 	}
 	stage := fl.Arg(0)
 	cfg, cfgErr := config.Load(*cfgPath)
-	log, closeLog, _ := logging.New(logging.Options{Level: cfg.LogLevel, File: cfg.LogFile})
+	log, closeLog, _ := logging.New(logging.Options{
+		Level: cfg.LogLevel, File: cfg.LogFile,
+		RuncLog: getenv(config.EnvRuncLog), RuncLogFormat: getenv(config.EnvRuncLogFormat), RuncLogExisting: true,
+	})
 	defer closeLog()
 	entry := log.WithFields(map[string]any{"component": "hook", "stage": stage})
 	if cfgErr != nil {

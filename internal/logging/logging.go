@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -37,6 +38,11 @@ type Options struct {
 	RuncLog string
 	// RuncLogFormat is runc's --log-format: "json" or "text" (default).
 	RuncLogFormat string
+	// RuncLogExisting opens RuncLog only if it is an existing regular file
+	// and sends it warnings and errors only. The hook uses it: runc has
+	// created the file, and a path the hook would have to create (a bundle
+	// gone at poststop) or a fifo nobody reads must not hold it up.
+	RuncLogExisting bool
 	// Stderr also writes text lines to Stderr when non-nil.
 	Stderr io.Writer
 	// StderrFormat is "json" or "text" (default) for Stderr.
@@ -72,21 +78,26 @@ func New(o Options) (log *logrus.Logger, closeFn func() error, err error) {
 			errs = append(errs, ferr)
 		} else {
 			files = append(files, f)
-			log.AddHook(&sink{w: f, f: formatter("text")})
+			log.AddHook(&sink{w: f, f: formatter("text"), levels: logrus.AllLevels})
 		}
 	}
 	if o.RuncLog != "" {
 		// runc creates its own --log file; its directory is the caller's.
-		f, ferr := openAppend(o.RuncLog, false)
+		open, levels := openAppend, logrus.AllLevels
+		if o.RuncLogExisting {
+			open = func(p string, _ bool) (*os.File, error) { return openExisting(p) }
+			levels = logrus.AllLevels[:logrus.WarnLevel+1]
+		}
+		f, ferr := open(o.RuncLog, false)
 		if ferr != nil {
 			errs = append(errs, ferr)
 		} else {
 			files = append(files, f)
-			log.AddHook(&sink{w: f, f: formatter(o.RuncLogFormat)})
+			log.AddHook(&sink{w: f, f: formatter(o.RuncLogFormat), levels: levels})
 		}
 	}
 	if o.Stderr != nil {
-		log.AddHook(&sink{w: o.Stderr, f: formatter(o.StderrFormat)})
+		log.AddHook(&sink{w: o.Stderr, f: formatter(o.StderrFormat), levels: logrus.AllLevels})
 	}
 
 	closeFn = func() error {
@@ -116,6 +127,20 @@ func openAppend(path string, mkdir bool) (*os.File, error) {
 	return f, nil
 }
 
+// openExisting opens path for appending if it is a regular file that
+// exists. O_NONBLOCK keeps a fifo from blocking the open; it is then refused.
+func openExisting(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open log %s: %w", path, err)
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("open log %s: not a regular file", path)
+	}
+	return f, nil
+}
+
 // formatter returns runc's formatter for format: logrus JSON or text, with
 // UTC RFC 3339 timestamps.
 func formatter(format string) logrus.Formatter {
@@ -128,12 +153,13 @@ func formatter(format string) logrus.Formatter {
 // sink is a logrus hook writing every entry to w in its own format, so one
 // logger can feed files with different formats.
 type sink struct {
-	mu sync.Mutex
-	w  io.Writer
-	f  logrus.Formatter
+	mu     sync.Mutex
+	w      io.Writer
+	f      logrus.Formatter
+	levels []logrus.Level
 }
 
-func (s *sink) Levels() []logrus.Level { return logrus.AllLevels }
+func (s *sink) Levels() []logrus.Level { return s.levels }
 
 // Fire never returns an error: logrus would print it on stderr, which
 // belongs to the wrapper's caller.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -162,5 +163,52 @@ func TestStderrSink(t *testing.T) {
 	log.Debug("hidden")
 	if !strings.Contains(buf.String(), "msg=hello") || strings.Contains(buf.String(), "hidden") {
 		t.Errorf("stderr sink = %q", buf.String())
+	}
+}
+
+// TestRuncLogExisting covers the hook's use of runc's log: warnings and
+// errors only, and only into an existing regular file.
+func TestRuncLogExisting(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		path    string
+		create  bool
+		wantErr bool
+	}{
+		{"existing file", filepath.Join(dir, "log.json"), true, false},
+		{"missing file is not created", filepath.Join(dir, "gone", "log.json"), false, true},
+		{"fifo without reader is refused without blocking", fifo, false, true},
+		{"directory is refused", dir, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.create {
+				if err := os.WriteFile(tt.path, nil, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			log, closeFn, err := New(Options{RuncLog: tt.path, RuncLogFormat: "json", RuncLogExisting: true, Level: "debug"})
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("New() err = %v, wantErr %v", err, tt.wantErr)
+			}
+			log.Info("info stays out")
+			log.Warn("warning goes in")
+			_ = closeFn()
+			if tt.wantErr {
+				if _, err := os.Stat(filepath.Join(dir, "gone")); err == nil {
+					t.Error("a missing log's directory was created")
+				}
+				return
+			}
+			b, _ := os.ReadFile(tt.path)
+			if strings.Contains(string(b), "info stays out") || !strings.Contains(string(b), `"level":"warning","msg":"warning goes in"`) {
+				t.Errorf("runc log = %q, want only the warning", b)
+			}
+		})
 	}
 }

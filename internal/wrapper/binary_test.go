@@ -196,8 +196,9 @@ func ourHooks(t *testing.T, cfgPath string) map[string]specs.Hook {
 	return map[string]specs.Hook{spec.StageCreateRuntime: h("create-runtime"), spec.StagePoststop: h("poststop")}
 }
 
-// countOurHooks returns how many times each of our hooks is in config.
-func countOurHooks(t *testing.T, config []byte, cfgPath string) map[string]int {
+// countOurHooks returns how many times each of our hooks, with env as its
+// environment, is in config.
+func countOurHooks(t *testing.T, config []byte, cfgPath string, env ...string) map[string]int {
 	t.Helper()
 	s, err := spec.Parse(config)
 	if err != nil {
@@ -205,6 +206,7 @@ func countOurHooks(t *testing.T, config []byte, cfgPath string) map[string]int {
 	}
 	n := map[string]int{}
 	for stage, want := range ourHooks(t, cfgPath) {
+		want.Env = env
 		hooks, err := s.Hooks(stage)
 		if err != nil {
 			t.Fatal(err)
@@ -305,7 +307,15 @@ func TestForwarding(t *testing.T) {
 				}
 				return
 			}
-			n := countOurHooks(t, r.config, e.cfgPath)
+			// The hooks get the caller's --log to report their warnings there.
+			var env []string
+			if i := slices.Index(args, "--log"); i >= 0 {
+				env = append(env, "PROCVIEW_RUNC_LOG="+args[i+1])
+				if j := slices.Index(args, "--log-format"); j >= 0 {
+					env = append(env, "PROCVIEW_RUNC_LOG_FORMAT="+args[j+1])
+				}
+			}
+			n := countOurHooks(t, r.config, e.cfgPath, env...)
 			if n[spec.StageCreateRuntime] != 1 || n[spec.StagePoststop] != 1 {
 				t.Errorf("hooks in config.json seen by runc: %v, want each exactly once", n)
 			}

@@ -164,6 +164,25 @@ func TestHookArgs(t *testing.T) {
 	}
 }
 
+func TestHookEnv(t *testing.T) {
+	wd, _ := os.Getwd()
+	tests := []struct {
+		log, format string
+		want        []string
+	}{
+		{"", "json", nil},
+		{"/run/x/log.json", "json", []string{"PROCVIEW_RUNC_LOG=/run/x/log.json", "PROCVIEW_RUNC_LOG_FORMAT=json"}},
+		{"/run/x/log", "", []string{"PROCVIEW_RUNC_LOG=/run/x/log"}},
+		// runc resolves a relative --log from its cwd; hooks run in the bundle.
+		{"log.json", "text", []string{"PROCVIEW_RUNC_LOG=" + filepath.Join(wd, "log.json"), "PROCVIEW_RUNC_LOG_FORMAT=text"}},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, HookEnv(tt.log, tt.format)); diff != "" {
+			t.Errorf("HookEnv(%q, %q) (-want +got):\n%s", tt.log, tt.format, diff)
+		}
+	}
+}
+
 // TestPrepare covers the decisions of Prepare in-process; the built-binary
 // test (wrapper_test.go) covers argv and exec.
 func TestPrepare(t *testing.T) {

@@ -78,11 +78,13 @@ func Main(argv []string) int {
 
 	if a.EditsSpec() {
 		w := &Wrapper{
-			Config:     cfg,
-			ConfigPath: cfgPath,
-			Runtime:    rt,
-			Self:       self,
-			Log:        entry,
+			Config:        cfg,
+			ConfigPath:    cfgPath,
+			Runtime:       rt,
+			Self:          self,
+			Log:           entry,
+			RuncLog:       a.Log,
+			RuncLogFormat: a.LogFormat,
 		}
 		if err := w.Prepare(context.Background(), a); err != nil {
 			if code, stop := w.fail(err, a, os.Stderr); stop {
@@ -110,6 +112,9 @@ type Wrapper struct {
 	// beside it when Config.HookPath is empty.
 	Self string
 	Log  logrus.FieldLogger
+	// RuncLog and RuncLogFormat are the caller's runc --log and
+	// --log-format, handed to the hooks (HookEnv).
+	RuncLog, RuncLogFormat string
 	// Namespaces lists the runtime's namespaces; nil means RuntimeNamespaces.
 	Namespaces func(ctx context.Context, runtime string) ([]string, error)
 	// Boottime returns CLOCK_BOOTTIME seconds; nil means the real clock.
@@ -170,11 +175,12 @@ func (w *Wrapper) modifiers(ctx context.Context, s *spec.Spec, log logrus.FieldL
 		t := w.Config.HookTimeout
 		timeout = &t
 	}
+	env := HookEnv(w.RuncLog, w.RuncLogFormat)
 	mods := spec.Modifiers{
 		spec.AddHook{Stage: spec.StageCreateRuntime, Hook: specs.Hook{
-			Path: hookPath, Args: HookArgs(w.ConfigPath, HookCmdCreateRuntime), Timeout: timeout}},
+			Path: hookPath, Args: HookArgs(w.ConfigPath, HookCmdCreateRuntime), Env: env, Timeout: timeout}},
 		spec.AddHook{Stage: spec.StagePoststop, Hook: specs.Hook{
-			Path: hookPath, Args: HookArgs(w.ConfigPath, HookCmdPoststop), Timeout: timeout}},
+			Path: hookPath, Args: HookArgs(w.ConfigPath, HookCmdPoststop), Env: env, Timeout: timeout}},
 	}
 
 	if w.Config.TimeNamespace != "auto" || !s.HasLinux() {
@@ -243,6 +249,25 @@ func HookArgs(configPath, cmd string) []string {
 		args = append(args, "--config="+configPath)
 	}
 	return append(args, cmd)
+}
+
+// HookEnv returns the hooks' environment: the caller's runc --log and
+// --log-format, so the hook's warnings reach the log the engine reads
+// (containerd and docker show its last error). The path is made absolute:
+// runc resolves it from its cwd, hooks run in the bundle. Nil when there is
+// no --log.
+func HookEnv(runcLog, format string) []string {
+	if runcLog == "" {
+		return nil
+	}
+	if abs, err := filepath.Abs(runcLog); err == nil {
+		runcLog = abs
+	}
+	env := []string{config.EnvRuncLog + "=" + runcLog}
+	if format != "" {
+		env = append(env, config.EnvRuncLogFormat+"="+format)
+	}
+	return env
 }
 
 // Boottime returns the current CLOCK_BOOTTIME in whole seconds.
