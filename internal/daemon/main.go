@@ -9,6 +9,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/procview/procview/internal/config"
 	"github.com/procview/procview/internal/logging"
 )
@@ -20,6 +22,7 @@ func Main(args []string) int {
 	ownCgroup := fl.Bool("own-cgroup", false, "move into its own cgroup (set when a hook starts the daemon)")
 	once := fl.Bool("once", false, "refresh every container once and exit")
 	stateRoot := fl.String("state-root", "", "override state_root")
+	stderrUntilLocked := fl.Bool("stderr-until-locked", false, "stop writing to stderr once the lock is taken (set when a hook starts the daemon: its stderr is the start log the hook reads)")
 	if err := fl.Parse(args); err != nil {
 		return 2
 	}
@@ -50,6 +53,13 @@ func Main(args []string) int {
 		entry.WithError(err).Error("lock state root")
 		return 1
 	}
+	if *stderrUntilLocked {
+		// The start log only says why a start failed; later logs go to
+		// log_file.
+		if err := quietStderr(); err != nil {
+			entry.WithError(err).Warn("could not detach stderr")
+		}
+	}
 	if *ownCgroup {
 		if err := JoinOwnCgroup(cfg.CgroupRoot, d.Sampler.Mode); err != nil {
 			entry.WithError(err).Warn("could not move into own cgroup")
@@ -68,4 +78,17 @@ func Main(args []string) int {
 	}
 	entry.Info("procviewd stopped")
 	return 0
+}
+
+// quietStderr points fd 2 at /dev/null.
+func quietStderr() error {
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", os.DevNull, err)
+	}
+	defer null.Close()
+	if err := unix.Dup3(int(null.Fd()), 2, 0); err != nil {
+		return fmt.Errorf("dup %s onto stderr: %w", os.DevNull, err)
+	}
+	return nil
 }

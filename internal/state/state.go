@@ -46,6 +46,10 @@ func (r Root) LockFile() string { return filepath.Join(string(r), "procviewd.loc
 // PidFile holds the daemon's pid.
 func (r Root) PidFile() string { return filepath.Join(string(r), "procviewd.pid") }
 
+// StartLog holds the stderr of the last procviewd a hook started, until it
+// took the lock: why a daemon failed to start.
+func (r Root) StartLog() string { return filepath.Join(string(r), "procviewd.start.log") }
+
 var safeID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
 
 // Key turns a container id into a directory name. Ids that are not plain
