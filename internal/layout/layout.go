@@ -25,7 +25,11 @@
 // fields. Growing from or shrinking to empty is reported as a change of size.
 package layout
 
-import "bytes"
+import (
+	"bytes"
+	"slices"
+	"sync"
+)
 
 // Mode says how a view keeps its length.
 type Mode int
@@ -67,25 +71,25 @@ type Spec struct {
 }
 
 // Layout holds the slot widths and the size of one view file. It is not safe
-// for concurrent use.
+// for concurrent use. It is kept small (a daemon holds one per view of
+// every container): a line's slots are found by the line's index as long as
+// lines keep their places, and by a scan otherwise.
 type Layout struct {
-	spec  Spec
-	size  int
-	lines map[string]*lineSlots
-	epoch int
-	toks  []token
-	// byLine caches the lineSlots used for each line index by the last
-	// call, skipping the map lookup when the file's line keys are unchanged.
-	byLine []*lineSlots
+	spec   Spec
+	size   int
+	slots  []lineSlots // one per line key and occurrence, in creation order
+	widths []uint16    // the field widths of every slot; lineSlots index it
+	byLine []int32     // the slots used for each line index by the last call
+	epoch  uint32
 }
 
-// lineSlots are the slot widths of the lines that share one key, one entry
-// per occurrence of the key in the file.
+// lineSlots are the slot widths of one line: the occurrence of a line key
+// (the line's first non-numeric token) that the line was first seen as.
 type lineSlots struct {
-	key   string
-	occ   [][]int // occurrence -> token index -> field width (0: not a slot)
-	epoch int     // Apply call that last counted occurrences
-	seen  int     // occurrences counted in that call
+	key   uint64 // FNV-1a of the line key
+	off   uint32 // widths[off : off+n], one per token (0: not a slot)
+	n     uint32
+	epoch uint32 // the align call that last used it
 }
 
 // token is one whitespace-separated token and the whitespace before it.
@@ -94,10 +98,13 @@ type token struct {
 	slot     bool
 }
 
+// tokPool holds token buffers shared by every Layout.
+var tokPool = sync.Pool{New: func() any { b := make([]token, 0, 32); return &b }}
+
 // New sizes a Layout from the first render of a view. Pass first to Apply
 // to get the bytes to write.
 func New(s Spec, first []byte) *Layout {
-	l := &Layout{spec: s, lines: map[string]*lineSlots{}}
+	l := &Layout{spec: s}
 	if s.Mode == Exact {
 		l.size = len(first)
 		return l
@@ -107,6 +114,7 @@ func New(s Spec, first []byte) *Layout {
 	}
 	out := l.align(nil, first, true)
 	l.size = len(out) + l.slack(len(out))
+	l.compact()
 	return l
 }
 
@@ -115,12 +123,21 @@ func New(s Spec, first []byte) *Layout {
 // slot's width is the width of its field on disk (separator and padding and
 // token); Size is the file's length.
 func Adopt(s Spec, existing []byte) *Layout {
-	l := &Layout{spec: s, lines: map[string]*lineSlots{}, size: len(existing)}
+	l := &Layout{spec: s, size: len(existing)}
 	if s.Mode == Exact || len(existing) == 0 {
 		return l
 	}
 	l.align(nil, existing, false)
+	l.compact()
 	return l
+}
+
+// compact drops the spare capacity that growing the slices left: a Layout
+// lives as long as its container, and later calls rarely add slots.
+func (l *Layout) compact() {
+	l.slots = slices.Clone(l.slots)
+	l.widths = slices.Clone(l.widths)
+	l.byLine = slices.Clone(l.byLine)
 }
 
 // Size is the length of the bytes Apply returns.
@@ -158,10 +175,12 @@ func (l *Layout) slack(n int) int {
 // slot takes exactly the width it has in content.
 func (l *Layout) align(dst, content []byte, widen bool) []byte {
 	l.epoch++
+	tp := tokPool.Get().(*[]token)
+	defer tokPool.Put(tp)
 	for n := 0; len(content) > 0; n++ {
 		line, rest, nl := bytes.Cut(content, []byte{'\n'})
 		content = rest
-		dst = l.alignLine(dst, n, line, widen)
+		dst = l.alignLine(dst, tp, n, line, widen)
 		if nl {
 			dst = append(dst, '\n')
 		}
@@ -169,42 +188,63 @@ func (l *Layout) align(dst, content []byte, widen bool) []byte {
 	return dst
 }
 
-func (l *Layout) alignLine(dst []byte, n int, line []byte, widen bool) []byte {
-	toks, trail := l.tokenize(line)
-	var key []byte
+// slotsFor returns the index of the slots for line n with key hash key and
+// ntok tokens, marking them used in this call. The slots line n used last
+// time are kept when the key matches; otherwise the first slots of that key
+// not used yet in this call (the next occurrence of the key), or new ones.
+func (l *Layout) slotsFor(n int, key uint64, ntok int) int {
+	i := -1
+	if n < len(l.byLine) {
+		if c := l.byLine[n]; l.slots[c].key == key && l.slots[c].epoch != l.epoch {
+			i = int(c)
+		}
+	}
+	if i < 0 {
+		for j := range l.slots {
+			if l.slots[j].key == key && l.slots[j].epoch != l.epoch {
+				i = j
+				break
+			}
+		}
+	}
+	if i < 0 {
+		l.slots = append(l.slots, lineSlots{key: key, off: uint32(len(l.widths))})
+		i = len(l.slots) - 1
+	}
+	for len(l.byLine) <= n {
+		l.byLine = append(l.byLine, 0)
+	}
+	l.byLine[n] = int32(i)
+	ls := &l.slots[i]
+	ls.epoch = l.epoch
+	if int(ls.n) < ntok {
+		// More tokens than before: extend in place at the arena's end, or
+		// move the widths there (rare: a line gained fields).
+		if int(ls.off+ls.n) != len(l.widths) {
+			l.widths = append(l.widths, l.widths[ls.off:ls.off+ls.n]...)
+			ls.off = uint32(len(l.widths)) - ls.n
+		}
+		for range ntok - int(ls.n) {
+			l.widths = append(l.widths, 0)
+		}
+		ls.n = uint32(ntok)
+	}
+	return i
+}
+
+func (l *Layout) alignLine(dst []byte, tp *[]token, n int, line []byte, widen bool) []byte {
+	toks, trail := l.tokenize(tp, line)
+	key := uint64(14695981039346656037) // FNV-1a offset basis
 	for _, t := range toks {
 		if !t.slot {
-			key = t.tok
+			for _, c := range t.tok {
+				key = (key ^ uint64(c)) * 1099511628211
+			}
 			break
 		}
 	}
-	var ls *lineSlots
-	if n < len(l.byLine) && l.byLine[n].key == string(key) {
-		ls = l.byLine[n]
-	} else {
-		ls = l.lines[string(key)]
-		if ls == nil {
-			ls = &lineSlots{key: string(key)}
-			l.lines[ls.key] = ls
-		}
-		for len(l.byLine) <= n {
-			l.byLine = append(l.byLine, nil)
-		}
-		l.byLine[n] = ls
-	}
-	if ls.epoch != l.epoch {
-		ls.epoch, ls.seen = l.epoch, 0
-	}
-	occ := ls.seen
-	ls.seen++
-	for len(ls.occ) <= occ {
-		ls.occ = append(ls.occ, nil)
-	}
-	ws := ls.occ[occ]
-	for len(ws) < len(toks) {
-		ws = append(ws, 0)
-	}
-	ls.occ[occ] = ws
+	ls := l.slots[l.slotsFor(n, key, len(toks))]
+	ws := l.widths[ls.off : ls.off+ls.n]
 
 	for i, t := range toks {
 		dst = append(dst, t.sep...)
@@ -213,7 +253,7 @@ func (l *Layout) alignLine(dst []byte, n int, line []byte, widen bool) []byte {
 			continue
 		}
 		need := len(t.sep) + len(t.tok)
-		w := ws[i]
+		w := int(ws[i])
 		switch {
 		case !widen:
 			w = need
@@ -226,7 +266,7 @@ func (l *Layout) alignLine(dst []byte, n int, line []byte, widen bool) []byte {
 		case need > w:
 			w = need
 		}
-		ws[i] = w
+		ws[i] = uint16(min(w, 0xffff))
 		if i == 0 && len(t.sep) == 0 {
 			// A number that starts the line is left-aligned: "cut -d' '
 			// -f1 /proc/uptime" and other column-0 readers must not see a
@@ -246,9 +286,10 @@ func (l *Layout) alignLine(dst []byte, n int, line []byte, widen bool) []byte {
 }
 
 // tokenize splits a line into tokens and the trailing whitespace. The slices
-// alias line; the token slice is reused between calls.
-func (l *Layout) tokenize(line []byte) ([]token, []byte) {
-	toks := l.toks[:0]
+// alias line; the token buffer *tp is reused between calls.
+func (l *Layout) tokenize(tp *[]token, line []byte) ([]token, []byte) {
+	toks := (*tp)[:0]
+	defer func() { *tp = toks[:0] }()
 	i := 0
 	for i < len(line) {
 		start := i
@@ -256,7 +297,6 @@ func (l *Layout) tokenize(line []byte) ([]token, []byte) {
 			i++
 		}
 		if i == len(line) {
-			l.toks = toks
 			return toks, line[start:]
 		}
 		ts := i
@@ -267,7 +307,6 @@ func (l *Layout) tokenize(line []byte) ([]token, []byte) {
 		t.slot = l.spec.Select == SelectNumeric && isNumeric(t.tok)
 		toks = append(toks, t)
 	}
-	l.toks = toks
 	return toks, nil
 }
 

@@ -269,10 +269,11 @@ func TestAdoptReproducesWidths(t *testing.T) {
 	}
 }
 
-func widths(l *Layout) map[string][][]int {
-	m := map[string][][]int{}
-	for k, v := range l.lines {
-		m[k] = v.occ
+// widths lists the slot widths of every line key, by occurrence.
+func widths(l *Layout) map[uint64][][]uint16 {
+	m := map[uint64][][]uint16{}
+	for _, ls := range l.slots {
+		m[ls.key] = append(m[ls.key], l.widths[ls.off:ls.off+ls.n])
 	}
 	return m
 }

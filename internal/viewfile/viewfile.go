@@ -8,9 +8,9 @@
 package viewfile
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"os"
 	"path/filepath"
@@ -26,12 +26,17 @@ type Layout interface {
 	Size() int
 }
 
-// File is an open view file.
+// File is an open view file. It remembers a hash and the length of what it
+// wrote, not the bytes: a daemon with a thousand containers would otherwise
+// hold a second copy of every view.
 type File struct {
 	f      *os.File
 	layout Layout
-	last   []byte
+	sum    uint64
+	size   int
 }
+
+var seed = maphash.MakeSeed()
 
 // Create makes a new view file at path holding content as laid out by l.
 // Mode 0444: containers read it; only the daemon (root, via its fd) writes.
@@ -48,7 +53,7 @@ func Create(path string, l Layout, content []byte) (*File, error) {
 		f.Close()
 		return nil, fmt.Errorf("write view %s: %w", path, err)
 	}
-	return &File{f: f, layout: l, last: out}, nil
+	return &File{f: f, layout: l, sum: maphash.Bytes(seed, out), size: len(out)}, nil
 }
 
 // Open adopts an existing view file (after a daemon restart). mk builds the
@@ -63,31 +68,29 @@ func Open(path string, mk func(existing []byte) Layout) (*File, error) {
 		f.Close()
 		return nil, fmt.Errorf("read view %s: %w", path, err)
 	}
-	return &File{f: f, layout: mk(cur), last: cur}, nil
+	return &File{f: f, layout: mk(cur), sum: maphash.Bytes(seed, cur), size: len(cur)}, nil
 }
 
 // Update writes content if it differs from what the file holds. It reports
 // whether the length had to change (rare: a column outgrew the slack).
 func (v *File) Update(content []byte) (grew bool, err error) {
 	out, grew := v.layout.Apply(content)
-	if bytes.Equal(out, v.last) {
+	sum := maphash.Bytes(seed, out)
+	if len(out) == v.size && sum == v.sum {
 		return false, nil
 	}
 	if _, err := v.f.WriteAt(out, 0); err != nil {
 		return grew, fmt.Errorf("write view %s: %w", v.f.Name(), err)
 	}
-	if len(out) < len(v.last) {
+	if len(out) < v.size {
 		// Only exact-length views (online) can shrink, when the CPU count drops.
 		if err := v.f.Truncate(int64(len(out))); err != nil {
 			return grew, fmt.Errorf("truncate view %s: %w", v.f.Name(), err)
 		}
 	}
-	v.last = append(v.last[:0], out...)
+	v.sum, v.size = sum, len(out)
 	return grew, nil
 }
-
-// Bytes returns what the file currently holds.
-func (v *File) Bytes() []byte { return v.last }
 
 // Close releases the file.
 func (v *File) Close() error {
