@@ -8,10 +8,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -254,96 +252,4 @@ func (d *Daemon) gone(key string, s *publish.Set) bool {
 		return false
 	}
 	return len(st.Pids.Procs) == 0
-}
-
-// StartWait bounds how long Ensure waits for a daemon it started to take
-// the lock; a daemon that dies at start (bad config, unwritable state root)
-// usually does so within a few milliseconds.
-var StartWait = time.Second
-
-// ErrStart means a daemon was started but exited with an error before it
-// took the lock.
-var ErrStart = errors.New("procviewd exited at start")
-
-// Ensure starts procviewd for root unless one holds its lock. The daemon is
-// detached: its own session, stdin and stdout on /dev/null (runc waits for
-// the hook's stdout to close), stderr in root.StartLog() until it holds the
-// lock, and it moves itself into its own cgroup. Ensure returns once the
-// daemon has written its pid file (it holds the lock then), or with an
-// ErrStart error holding the end of its stderr when it exits first.
-func Ensure(log logrus.FieldLogger, root state.Root, daemonPath, configPath string) error {
-	if err := os.MkdirAll(string(root), 0o755); err != nil {
-		return fmt.Errorf("create state root: %w", err)
-	}
-	f, err := os.OpenFile(root.LockFile(), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
-	if err != nil {
-		return fmt.Errorf("open lock: %w", err)
-	}
-	err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
-	if errors.Is(err, unix.EWOULDBLOCK) {
-		f.Close()
-		return nil // running
-	}
-	f.Close() // releases our probe lock
-	if err != nil {
-		return fmt.Errorf("probe lock: %w", err)
-	}
-	args := []string{"--own-cgroup", "--stderr-until-locked"}
-	if configPath != "" {
-		args = append(args, "--config", configPath)
-	}
-	startLog, err := os.OpenFile(root.StartLog(), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_CLOEXEC, 0o600)
-	if err != nil {
-		return fmt.Errorf("open daemon start log: %w", err)
-	}
-	defer startLog.Close()
-	cmd := exec.Command(daemonPath, args...)
-	cmd.SysProcAttr = &unix.SysProcAttr{Setsid: true}
-	cmd.Dir = "/"
-	cmd.Stderr = startLog
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %s: %w", daemonPath, err)
-	}
-	pid := cmd.Process.Pid
-	log = log.WithField("pid", pid)
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	want := strconv.Itoa(pid) + "\n"
-	deadline := time.NewTimer(StartWait)
-	defer deadline.Stop()
-	tick := time.NewTicker(2 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case err := <-exited:
-			if err == nil {
-				// Lost a race to another daemon, which holds the lock.
-				log.Debug("procviewd exited: another one runs")
-				return nil
-			}
-			return fmt.Errorf("%w (%s): %v: %s", ErrStart, daemonPath, err, tail(root.StartLog(), 512))
-		case <-deadline.C:
-			// Slow but alive: it keeps starting on its own.
-			log.WithField("waited", StartWait).Warn("started procviewd; it has not taken the lock yet")
-			return nil
-		case <-tick.C:
-			if b, err := os.ReadFile(root.PidFile()); err == nil && string(b) == want {
-				log.Info("started procviewd")
-				return nil
-			}
-		}
-	}
-}
-
-// tail returns the last n bytes of the file at path, trimmed, or a note
-// that it is empty.
-func tail(path string, n int64) string {
-	b, err := os.ReadFile(path)
-	if err != nil || len(strings.TrimSpace(string(b))) == 0 {
-		return "no output"
-	}
-	if int64(len(b)) > n {
-		b = b[int64(len(b))-n:]
-	}
-	return strings.TrimSpace(string(b))
 }

@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/procview/procview/internal/config"
+	"github.com/procview/procview/internal/launch"
 	"github.com/procview/procview/internal/logging"
+	"github.com/procview/procview/internal/state"
 )
 
 // Main runs procviewd and returns its exit code.
@@ -22,6 +25,7 @@ func Main(args []string) int {
 	ownCgroup := fl.Bool("own-cgroup", false, "move into its own cgroup (set when a hook starts the daemon)")
 	once := fl.Bool("once", false, "refresh every container once and exit")
 	stateRoot := fl.String("state-root", "", "override state_root")
+	spawn := fl.Bool(strings.TrimPrefix(launch.SpawnFlag, "--"), false, "start procviewd detached, wait until it holds the lock, and exit (used by procview-runc and procview-hook)")
 	stderrUntilLocked := fl.Bool("stderr-until-locked", false, "stop writing to stderr once the lock is taken (set when a hook starts the daemon: its stderr is the start log the hook reads)")
 	if err := fl.Parse(args); err != nil {
 		return 2
@@ -33,6 +37,9 @@ func Main(args []string) int {
 	}
 	if *stateRoot != "" {
 		cfg.StateRoot = *stateRoot
+	}
+	if *spawn {
+		return spawnDaemon(cfg, *cfgPath)
 	}
 	// systemd captures stderr; a daemon started by a hook has /dev/null there
 	// and relies on log_file.
@@ -77,6 +84,28 @@ func Main(args []string) int {
 		return 1
 	}
 	entry.Info("procviewd stopped")
+	return 0
+}
+
+// spawnDaemon is the trampoline (launch.Spawn): it reports on stderr and
+// in its exit code whether the daemon took the lock.
+func spawnDaemon(cfg config.Config, cfgPath string) int {
+	log, closeLog, _ := logging.New(logging.Options{Level: "warn", File: cfg.LogFile, Stderr: os.Stderr})
+	defer closeLog()
+	entry := log.WithField("component", "procviewd-spawn")
+	self, err := os.Executable()
+	if err != nil {
+		entry.WithError(err).Error("find own executable")
+		return 1
+	}
+	args := []string{"--own-cgroup", "--stderr-until-locked", "--state-root", cfg.StateRoot}
+	if cfgPath != "" {
+		args = append(args, "--config", cfgPath)
+	}
+	if err := launch.Spawn(entry, state.Root(cfg.StateRoot), self, args); err != nil {
+		entry.WithError(err).Error("start procviewd")
+		return 1
+	}
 	return 0
 }
 

@@ -19,7 +19,7 @@ import (
 
 	"github.com/procview/procview/internal/cgroupstats"
 	"github.com/procview/procview/internal/config"
-	"github.com/procview/procview/internal/daemon"
+	"github.com/procview/procview/internal/launch"
 	"github.com/procview/procview/internal/mount"
 	"github.com/procview/procview/internal/publish"
 	"github.com/procview/procview/internal/render"
@@ -216,7 +216,7 @@ func (h *Hook) CreateRuntime(st *specs.State) error {
 		}
 		l.Debug("view")
 	}
-	if err := daemon.Ensure(h.Log, root, h.DaemonPath, h.ConfigPath); err != nil {
+	if err := launch.Ensure(h.Log, root, h.DaemonPath, h.ConfigPath); err != nil {
 		if h.Cfg.FailMode == config.FailClosed {
 			// Views that never refresh are wrong views: refuse, like any
 			// other failure in closed mode.

@@ -98,7 +98,9 @@ func newEnv(t *testing.T, toml string) *env {
 	if err := os.WriteFile(filepath.Join(e.fakeDir, "runc"), []byte(fakeRunc), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	toml = fmt.Sprintf("log_file = %q\n", filepath.Join(dir, "log", "procview.log")) + toml
+	// A private state root: create and run start procviewd there (a missing
+	// one here, which the wrapper only notes).
+	toml = fmt.Sprintf("log_file = %q\nstate_root = %q\n", filepath.Join(dir, "log", "procview.log"), filepath.Join(dir, "state")) + toml
 	if err := os.WriteFile(e.cfgPath, []byte(toml), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -569,7 +571,7 @@ func TestConfiguredRuntime(t *testing.T) {
 	if err := os.WriteFile(other, []byte(fakeRunc), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(e.cfgPath, fmt.Appendf(nil, "runtime = %q\nlog_file = %q\n", other, filepath.Join(e.dir, "p.log")), 0o644); err != nil {
+	if err := os.WriteFile(e.cfgPath, fmt.Appendf(nil, "runtime = %q\nlog_file = %q\nstate_root = %q\n", other, filepath.Join(e.dir, "p.log"), filepath.Join(e.dir, "state")), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	r := e.run(wrapperBin(), e.dir, "state", "c1")

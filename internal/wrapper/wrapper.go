@@ -1,8 +1,8 @@
 // Package wrapper is procview-runc, a drop-in for runc.
 //
 // For "create" and "run" it adds procview's hooks (and, when the runtime
-// supports it, a time namespace) to the bundle's config.json, then it
-// replaces itself with the real runtime with the argv it was given (only
+// supports it, a time namespace) to the bundle's config.json and makes sure
+// procviewd runs, then it replaces itself with the real runtime with the argv it was given (only
 // argv[0] changes) and the same environment and file descriptors. Every
 // other command is exec'd untouched. See integration.md §8–§10.
 //
@@ -24,13 +24,19 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/procview/procview/internal/config"
+	"github.com/procview/procview/internal/launch"
 	"github.com/procview/procview/internal/logging"
 	"github.com/procview/procview/internal/spec"
+	"github.com/procview/procview/internal/state"
 )
 
 // HookName is the hook binary's file name, looked up next to the wrapper
 // when hook_path is not configured, and its argv[0] in the spec.
 const HookName = "procview-hook"
+
+// DaemonName is procviewd's file name, looked up next to the wrapper when
+// daemon_path is not configured.
+const DaemonName = "procviewd"
 
 // Hook subcommands, one per stage.
 const (
@@ -90,6 +96,8 @@ func Main(argv []string) int {
 			if code, stop := w.fail(err, a, os.Stderr); stop {
 				return code
 			}
+		} else {
+			w.ensureDaemon()
 		}
 	}
 
@@ -219,6 +227,24 @@ func (w *Wrapper) modifiers(ctx context.Context, s *spec.Spec, log logrus.FieldL
 		return nil, err
 	}
 	return append(mods, spec.TimeNamespace{BoottimeOffset: -secs}), nil
+}
+
+// ensureDaemon starts procviewd now, before the runtime runs: a daemon the
+// hook started would be a descendant of the runtime, and crun, a child
+// subreaper in the foreground, would wait for it (launch). Failure is only
+// noted: the hook tries again and applies fail_mode.
+func (w *Wrapper) ensureDaemon() {
+	path := w.Config.DaemonPath
+	if path == "" {
+		path = filepath.Join(filepath.Dir(w.Self), DaemonName)
+	}
+	cfg := w.ConfigPath
+	if cfg == config.DefaultPath {
+		cfg = ""
+	}
+	if err := launch.Ensure(w.Log, state.Root(w.Config.StateRoot), path, cfg); err != nil {
+		w.Log.WithError(err).Debug("procviewd not started before the runtime; the hook will retry")
+	}
 }
 
 // hookPath returns the hook binary, checking that it is executable: a

@@ -57,7 +57,7 @@ crun_ns() {
 # procview-runc, which execs crun.
 crun_pv_run() {
 	set_cmd "$1"
-	crun_ns timeout 60 "$PV_WRAPPER" --root "$PV_WORK/crun-root" run -b "$BUNDLE" "$CID" </dev/null
+	crun_ns timeout -k 5 60 "$PV_WRAPPER" --root "$PV_WORK/crun-root" run -b "$BUNDLE" "$CID" </dev/null
 }
 
 @test "crun via procview-runc (private mount ns): MemTotal and online follow the limits" {
@@ -93,4 +93,29 @@ crun_pv_run() {
 	echo "$output"
 	[ "$status" -ne 0 ]
 	grep -q 'hybrid mode not supported' <<<"$output"
+}
+
+@test "crun: a foreground run returns when procviewd is not running yet (the daemon is not left a child of crun)" {
+	# crun is a child subreaper while it runs a container in the
+	# foreground and waits for every descendant. procview-runc starts
+	# procviewd (through a trampoline) before it execs crun, so the daemon
+	# is re-parented above crun, and the hook finds it running.
+	pv_stop_daemon
+	! pv_daemon_pid
+	local started=$SECONDS
+	run crun_pv_run "$ENG_PROBE"
+	echo "$output (status $status after $((SECONDS - started)) s)"
+	case $status in 124 | 137)
+		echo "crun run did not return"
+		pgrep -a procviewd
+		return 1
+		;;
+	esac
+	[ "$status" -eq 0 ]
+	eng_check_views "$output"
+	local pid ppid
+	pid=$(wait_until 5000 pv_daemon_pid)
+	ppid=$(awk '{print $4}' "/proc/$pid/stat")
+	echo "procviewd $pid, parent $ppid: $(tr '\0' ' ' <"/proc/$ppid/cmdline" 2>/dev/null)"
+	[ "$(basename -- "$(readlink "/proc/$ppid/exe")")" != crun ]
 }

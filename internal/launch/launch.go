@@ -1,0 +1,156 @@
+// Package launch starts procviewd detached from whoever asks for it.
+//
+// A daemon started by a hook or by procview-runc must not stay a child of
+// the container runtime: crun is a child subreaper while it runs a
+// container in the foreground and waits for every descendant, so `crun run`
+// would never return. Ensure therefore runs `procviewd --spawn`, a
+// short-lived trampoline that starts the real daemon (its own session,
+// stdio detached) and exits once the daemon holds the state root's lock.
+// The daemon is re-parented to the nearest subreaper above the caller, or
+// to init. procview-runc calls Ensure before it execs the runtime, when it
+// is not yet anyone's subreaper; the hook calls it again as a fallback.
+package launch
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+
+	"github.com/procview/procview/internal/state"
+)
+
+// SpawnFlag makes procviewd act as the trampoline (Spawn).
+const SpawnFlag = "--spawn"
+
+// StartWait bounds how long Spawn waits for the daemon to take the lock; a
+// daemon that dies at start (bad config, unwritable state root) usually
+// does so within a few milliseconds.
+var StartWait = time.Second
+
+// ErrStart means the daemon could not be started or exited with an error
+// before it took the lock.
+var ErrStart = errors.New("procviewd did not start")
+
+// Running reports whether a procviewd holds root's lock.
+func Running(root state.Root) (bool, error) {
+	if err := os.MkdirAll(string(root), 0o755); err != nil {
+		return false, fmt.Errorf("create state root: %w", err)
+	}
+	f, err := os.OpenFile(root.LockFile(), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return false, fmt.Errorf("open lock: %w", err)
+	}
+	defer f.Close() // releases a probe lock we got
+	err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+	if errors.Is(err, unix.EWOULDBLOCK) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("probe lock: %w", err)
+	}
+	return false, nil
+}
+
+// Ensure starts procviewd for root unless one holds its lock, through the
+// trampoline `daemonPath --spawn`, and returns once the daemon holds the
+// lock. The error wraps ErrStart with the daemon's own message when it
+// could not start.
+func Ensure(log logrus.FieldLogger, root state.Root, daemonPath, configPath string) error {
+	if up, err := Running(root); err != nil || up {
+		return err
+	}
+	args := []string{SpawnFlag, "--state-root", string(root)}
+	if configPath != "" {
+		args = append(args, "--config", configPath)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), StartWait+2*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, daemonPath, args...)
+	cmd.Dir = "/"
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if msg == "" {
+			msg = "no output"
+		}
+		return fmt.Errorf("%w: %s: %v: %s", ErrStart, daemonPath, err, msg)
+	}
+	log.WithField("daemon", daemonPath).Debug("procviewd running")
+	return nil
+}
+
+// Spawn is the trampoline's work: start the daemon at daemonPath with args
+// in its own session, its stdin and stdout on /dev/null and its stderr in
+// root.StartLog() (the daemon stops writing there once it holds the lock),
+// then wait until it has written its pid file (it holds the lock then). A
+// daemon exiting first with status 0 lost a race to another one, which
+// holds the lock: that is success too. Otherwise the error holds the end of
+// its stderr.
+func Spawn(log logrus.FieldLogger, root state.Root, daemonPath string, args []string) error {
+	if err := os.MkdirAll(string(root), 0o755); err != nil {
+		return fmt.Errorf("create state root: %w", err)
+	}
+	startLog, err := os.OpenFile(root.StartLog(), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return fmt.Errorf("open daemon start log: %w", err)
+	}
+	defer startLog.Close()
+	cmd := exec.Command(daemonPath, args...)
+	cmd.SysProcAttr = &unix.SysProcAttr{Setsid: true}
+	cmd.Dir = "/"
+	cmd.Stderr = startLog
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", daemonPath, err)
+	}
+	pid := cmd.Process.Pid
+	log = log.WithField("pid", pid)
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	want := strconv.Itoa(pid) + "\n"
+	deadline := time.NewTimer(StartWait)
+	defer deadline.Stop()
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-exited:
+			if err == nil {
+				log.Debug("procviewd exited: another one runs")
+				return nil
+			}
+			return fmt.Errorf("%s exited: %v: %s", daemonPath, err, tail(root.StartLog(), 512))
+		case <-deadline.C:
+			// Slow but alive: it keeps starting on its own.
+			log.WithField("waited", StartWait).Warn("started procviewd; it has not taken the lock yet")
+			return nil
+		case <-tick.C:
+			if b, err := os.ReadFile(root.PidFile()); err == nil && string(b) == want {
+				log.Info("started procviewd")
+				return nil
+			}
+		}
+	}
+}
+
+// tail returns the last n bytes of the file at path, trimmed, or a note
+// that it is empty.
+func tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil || len(strings.TrimSpace(string(b))) == 0 {
+		return "no output"
+	}
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return strings.TrimSpace(string(b))
+}
