@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // ErrParse is wrapped by every error about malformed cgroup file content.
@@ -74,24 +75,89 @@ func parseInt(data []byte) (int64, error) {
 // parseFlatKeyed parses "key value" lines (memory.stat, cpu.stat,
 // memory.events, cpuacct.stat, memory.oom_control). Blank lines are skipped.
 func parseFlatKeyed(data []byte) (map[string]uint64, error) {
-	m := make(map[string]uint64)
-	// bytes.Lines, not a bufio.Scanner: no 4 kB buffer per call.
+	m := make(map[string]uint64, 64)
+	// bytes.Lines, not a bufio.Scanner: no 4 kB buffer per call. Byte
+	// slices, not strings, and interned keys: the daemon parses memory.stat
+	// of every container every second.
 	for raw := range bytes.Lines(data) {
-		line := strings.TrimSpace(string(raw))
-		if line == "" {
+		line := bytes.TrimSpace(raw)
+		if len(line) == 0 {
 			continue
 		}
-		f := strings.Fields(line)
-		if len(f) != 2 {
+		key, val, ok := twoFields(line)
+		if !ok {
 			return nil, parseErr("want \"key value\", got %q", line)
 		}
-		v, err := strconv.ParseUint(f[1], 10, 64)
-		if err != nil {
+		v, ok := atou(val)
+		if !ok {
 			return nil, parseErr("bad value in %q", line)
 		}
-		m[f[0]] = v
+		m[keys.intern(key)] = v
 	}
 	return m, nil
+}
+
+// twoFields splits a trimmed line into exactly two space- or tab-separated
+// fields.
+func twoFields(line []byte) (a, b []byte, ok bool) {
+	i := bytes.IndexAny(line, " \t")
+	if i < 0 {
+		return nil, nil, false
+	}
+	a, b = line[:i], bytes.TrimLeft(line[i:], " \t")
+	if len(b) == 0 || bytes.ContainsAny(b, " \t") {
+		return nil, nil, false
+	}
+	return a, b, true
+}
+
+// atou parses a decimal uint64 as strconv.ParseUint(s, 10, 64) does, without
+// making a string.
+func atou(b []byte) (uint64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		d := uint64(c - '0')
+		if v > (math.MaxUint64-d)/10 {
+			return 0, false
+		}
+		v = v*10 + d
+	}
+	return v, true
+}
+
+// interner hands out one string per distinct key, so parsing the same file
+// every second does not allocate its keys again. It stops growing at
+// maxInterned keys (cgroup files have a few hundred); later keys are
+// allocated as usual.
+type interner struct {
+	mu sync.RWMutex
+	m  map[string]string
+}
+
+const maxInterned = 4096
+
+var keys = interner{m: map[string]string{}}
+
+func (in *interner) intern(b []byte) string {
+	in.mu.RLock()
+	s, ok := in.m[string(b)] // no allocation for the lookup
+	in.mu.RUnlock()
+	if ok {
+		return s
+	}
+	s = string(b)
+	in.mu.Lock()
+	if len(in.m) < maxInterned {
+		in.m[s] = s
+	}
+	in.mu.Unlock()
+	return s
 }
 
 // parseCPUList parses a kernel CPU list such as "0-3,8,10-11" into sorted,

@@ -2,6 +2,7 @@ package cgroupstats
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -371,4 +372,16 @@ func FuzzParsers(f *testing.F) {
 		_, _ = parsePIDList(data)
 		_, _ = ParseProcCgroup(data)
 	})
+}
+
+// TestAtou: atou agrees with strconv.ParseUint(s, 10, 64) on edge cases.
+func TestAtou(t *testing.T) {
+	for _, s := range []string{"0", "7", "007", "18446744073709551615", "18446744073709551616",
+		"99999999999999999999", "123456789012345678901", "", "-1", "+1", "1_000", "1 ", "0x10", "١"} {
+		want, err := strconv.ParseUint(s, 10, 64)
+		got, ok := atou([]byte(s))
+		if ok != (err == nil) || (ok && got != want) {
+			t.Errorf("atou(%q) = %d, %v; strconv gives %d, %v", s, got, ok, want, err)
+		}
+	}
 }

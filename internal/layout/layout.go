@@ -92,10 +92,12 @@ type lineSlots struct {
 	epoch uint32 // the align call that last used it
 }
 
-// token is one whitespace-separated token and the whitespace before it.
+// token is one whitespace-separated token and the whitespace before it, as
+// offsets into its line: line[sep:start] and line[start:end]. Offsets, not
+// slices: a token buffer without pointers costs no GC write barriers.
 type token struct {
-	sep, tok []byte
-	slot     bool
+	sep, start, end int32
+	slot            bool
 }
 
 // tokPool holds token buffers shared by every Layout.
@@ -237,7 +239,7 @@ func (l *Layout) alignLine(dst []byte, tp *[]token, n int, line []byte, widen bo
 	key := uint64(14695981039346656037) // FNV-1a offset basis
 	for _, t := range toks {
 		if !t.slot {
-			for _, c := range t.tok {
+			for _, c := range line[t.start:t.end] {
 				key = (key ^ uint64(c)) * 1099511628211
 			}
 			break
@@ -247,12 +249,13 @@ func (l *Layout) alignLine(dst []byte, tp *[]token, n int, line []byte, widen bo
 	ws := l.widths[ls.off : ls.off+ls.n]
 
 	for i, t := range toks {
-		dst = append(dst, t.sep...)
+		sep, tok := line[t.sep:t.start], line[t.start:t.end]
+		dst = append(dst, sep...)
 		if !t.slot {
-			dst = append(dst, t.tok...)
+			dst = append(dst, tok...)
 			continue
 		}
-		need := len(t.sep) + len(t.tok)
+		need := len(sep) + len(tok)
 		w := int(ws[i])
 		switch {
 		case !widen:
@@ -267,29 +270,39 @@ func (l *Layout) alignLine(dst []byte, tp *[]token, n int, line []byte, widen bo
 			w = need
 		}
 		ws[i] = uint16(min(w, 0xffff))
-		if i == 0 && len(t.sep) == 0 {
+		if i == 0 && len(sep) == 0 {
 			// A number that starts the line is left-aligned: "cut -d' '
 			// -f1 /proc/uptime" and other column-0 readers must not see a
 			// leading space. The padding goes before the next token.
-			dst = append(dst, t.tok...)
-			for range w - need {
-				dst = append(dst, ' ')
-			}
+			dst = append(dst, tok...)
+			dst = appendSpaces(dst, w-need)
 			continue
 		}
-		for range w - need {
-			dst = append(dst, ' ')
-		}
-		dst = append(dst, t.tok...)
+		dst = appendSpaces(dst, w-need)
+		dst = append(dst, tok...)
 	}
 	return append(dst, trail...)
 }
 
-// tokenize splits a line into tokens and the trailing whitespace. The slices
-// alias line; the token buffer *tp is reused between calls.
+const spaces = "                                                                "
+
+// appendSpaces appends n spaces to dst.
+func appendSpaces(dst []byte, n int) []byte {
+	for n > len(spaces) {
+		dst = append(dst, spaces...)
+		n -= len(spaces)
+	}
+	if n > 0 {
+		dst = append(dst, spaces[:n]...)
+	}
+	return dst
+}
+
+// tokenize splits a line into tokens and the trailing whitespace. The
+// token buffer *tp is reused between calls.
 func (l *Layout) tokenize(tp *[]token, line []byte) ([]token, []byte) {
 	toks := (*tp)[:0]
-	defer func() { *tp = toks[:0] }()
+	numeric := l.spec.Select == SelectNumeric
 	i := 0
 	for i < len(line) {
 		start := i
@@ -297,16 +310,17 @@ func (l *Layout) tokenize(tp *[]token, line []byte) ([]token, []byte) {
 			i++
 		}
 		if i == len(line) {
+			*tp = toks
 			return toks, line[start:]
 		}
 		ts := i
 		for i < len(line) && !isSpace(line[i]) {
 			i++
 		}
-		t := token{sep: line[start:ts], tok: line[ts:i]}
-		t.slot = l.spec.Select == SelectNumeric && isNumeric(t.tok)
-		toks = append(toks, t)
+		toks = append(toks, token{sep: int32(start), start: int32(ts), end: int32(i),
+			slot: numeric && isNumeric(line[ts:i])})
 	}
+	*tp = toks
 	return toks, nil
 }
 
