@@ -64,14 +64,20 @@ bench_kill_cgroup() {
 # cgroup CGROUP, threads that exited included.
 cpu_ns() { cat "/sys/fs/cgroup/cpuacct/$1/cpuacct.usage"; }
 
+BENCH_NOFILE=${BENCH_NOFILE:-524288}
+
 # start_in_cgroup CGROUP LOGFILE CMD...: start CMD detached (own session)
-# inside cpuacct cgroup CGROUP; prints its pid.
+# inside cpuacct cgroup CGROUP, with RLIMIT_NOFILE BENCH_NOFILE; prints its pid.
 start_in_cgroup() {
 	local cg=$1 logf=$2
 	shift 2
 	cg_make cpuacct "$cg" >/dev/null
 	(
 		echo "$BASHPID" >"/sys/fs/cgroup/cpuacct/$cg/cgroup.procs"
+		# systemd's default hard RLIMIT_NOFILE for services (procviewd's unit
+		# runs with it; Go raises the soft limit to it): 1000 containers
+		# keep ~30 files each.
+		ulimit -Hn "$BENCH_NOFILE" 2>/dev/null && ulimit -n "$BENCH_NOFILE" 2>/dev/null
 		# A background subshell is not a group leader, so setsid does not fork:
 		# $! below is CMD's pid.
 		exec setsid "$@" </dev/null >>"$logf" 2>&1
