@@ -57,6 +57,9 @@ type reader struct {
 	// slow marks files that rarely change (limits, cpuset, ancestors' files);
 	// a Reader re-reads them only on its full rounds.
 	slow bool
+	// pidList marks cgroup.procs and tasks/cgroup.threads, whose last
+	// content a Reader keeps for StalePidLists.
+	pidList bool
 	// haveUsage and havePids: the v1 side of a hybrid host already has CPU
 	// usage / the pid lists, so the unified tree's copies would be ignored.
 	haveUsage, havePids bool
@@ -73,7 +76,7 @@ func absent(err error) bool {
 func (r reader) file(name string) (data []byte, ok bool, err error) {
 	name = path.Clean(name) // "./cpu.max" at the root of a v2 tree
 	if r.c != nil {
-		return r.c.file(name, r.slow)
+		return r.c.file(name, r.slow, r.pidList)
 	}
 	data, err = fs.ReadFile(r.fsys, name)
 	if err != nil {
@@ -462,6 +465,10 @@ func (r reader) pidsCounters(p *Pids, dir string, dirs []string) error {
 }
 
 func (r reader) pidLists(p *Pids, dir, threadsFile string) error {
+	r.pidList = true
+	if r.c != nil && r.c.StalePidLists {
+		r.slow = true
+	}
 	var err error
 	if p.Procs, _, err = parsed(r, dir+"/cgroup.procs", parsePIDList); err != nil {
 		return err

@@ -44,6 +44,12 @@ type Reader struct {
 	// FullEvery is the period of full rounds in reads; <= 1 makes every read
 	// full (still reusing open counter files).
 	FullEvery int
+	// StalePidLists lets a read serve cgroup.procs and tasks (cgroup.threads
+	// on v2) from the last read that fetched them, and fetch them only on
+	// full rounds. Set it for reads whose caller does not need the current
+	// lists: procview scans task states every 5 s, and v1 pid lists cost an
+	// open each (they cannot be kept open).
+	StalePidLists bool
 
 	n      int  // reads since the last full round
 	full   bool // the current read is a full round
@@ -233,7 +239,8 @@ type dirID struct {
 }
 
 // file returns the content of name (its buffer is reused by the next read).
-func (c *Reader) file(name string, slow bool) ([]byte, bool, error) {
+// With keep, a fresh content is also kept for later slow reads of name.
+func (c *Reader) file(name string, slow, keep bool) ([]byte, bool, error) {
 	e := c.files[name]
 	if e == nil {
 		e = &cached{fd: -1}
@@ -246,6 +253,9 @@ func (c *Reader) file(name string, slow bool) ([]byte, bool, error) {
 		data, err := readFD(e.fd, c.scratch[:0])
 		if err == nil {
 			c.scratch = data[:0]
+			if keep {
+				e.data = append(e.data[:0], data...)
+			}
 			return data, true, nil
 		}
 		if errors.Is(err, syscall.ENODEV) || errors.Is(err, syscall.ESTALE) {
@@ -271,7 +281,7 @@ func (c *Reader) file(name string, slow bool) ([]byte, bool, error) {
 		c.scratch = data[:0]
 	}
 	e.valid, e.ok = true, true
-	if slow {
+	if slow || keep {
 		e.data = append(e.data[:0], data...)
 	}
 	if fd >= 0 {

@@ -195,6 +195,69 @@ func TestReaderSeesChanges(t *testing.T) {
 	}
 }
 
+// TestReaderStalePidLists: with StalePidLists a read serves the last pid
+// lists until a full round; without it, the next read sees the change.
+func TestReaderStalePidLists(t *testing.T) {
+	for _, tc := range []struct{ tree, threads string }{
+		{"v2-limit256m-quota0.5-io", "cgroup.threads"},
+		{"hybrid-limit256m-quota0.5-io", "tasks"},
+	} {
+		for _, budget := range []*FDBudget{nil, NewFDBudget(0)} {
+			t.Run(fmt.Sprintf("%s/kept=%v", tc.tree, budget == nil), func(t *testing.T) {
+				root, loc := copyTree(t, filepath.Join(hostsDir, tc.tree))
+				fsys := os.DirFS(root)
+				mode, err := DetectMode(fsys)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r := NewReader(fsys, mode, loc, budget)
+				defer r.Close()
+				const every = 4
+				r.FullEvery = every
+				r.n = 0 // no stagger: reads 1..3 are not full, read 4 is
+				first, err := r.Read()
+				if err != nil {
+					t.Fatal(err)
+				}
+				pids := append(slices.Clone(first.Pids.Threads), 999991, 999992)
+				var content []byte
+				for _, p := range pids {
+					content = strconv.AppendInt(content, int64(p), 10)
+					content = append(content, '\n')
+				}
+				for _, f := range leafFiles(t, root, loc, tc.threads) {
+					if err := os.WriteFile(f, content, 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				r.StalePidLists = true
+				st, err := r.Read() // read 2: not full
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(st.Pids.Threads, first.Pids.Threads) {
+					t.Errorf("stale read: threads %v, want the cached %v", st.Pids.Threads, first.Pids.Threads)
+				}
+				r.StalePidLists = false
+				if st, err = r.Read(); err != nil { // read 3: not full, but wanted
+					t.Fatal(err)
+				}
+				if !slices.Equal(st.Pids.Threads, pids) {
+					t.Errorf("fresh read: threads %v, want %v", st.Pids.Threads, pids)
+				}
+				// Cached from the fresh read, and re-read on the full round.
+				r.StalePidLists = true
+				if st, err = r.Read(); err != nil { // read 4: full
+					t.Fatal(err)
+				}
+				if !slices.Equal(st.Pids.Threads, pids) {
+					t.Errorf("full round: threads %v, want %v", st.Pids.Threads, pids)
+				}
+			})
+		}
+	}
+}
+
 // TestFDBudget: readers keep no more descriptors than the budget allows and
 // give them back when it shrinks or they close.
 func TestFDBudget(t *testing.T) {

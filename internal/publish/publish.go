@@ -148,6 +148,9 @@ func (s *Set) Refresh(smp *views.Sampler, host *hoststats.Host) (grew []string, 
 	if s.cg == nil {
 		s.cg = smp.NewReader(s.Meta.Location)
 	}
+	// Pid lists are only used by the task scan (every 5 s); a v1 list
+	// costs an open and a read each round otherwise.
+	s.cg.StalePidLists = !smp.ScanDue(s.Acct)
 	st, err := s.cg.Read()
 	if err != nil {
 		return nil, fmt.Errorf("read cgroup: %w", err)

@@ -106,6 +106,12 @@ func (s *Sampler) now() uint64 {
 	return BootClock()
 }
 
+// ScanDue reports whether the next Derive for acct scans task states (a
+// load sample is due), i.e. whether it needs the cgroup's current pid lists.
+func (s *Sampler) ScanDue(acct *state.Acct) bool {
+	return acct.Load.Due(s.now()) || acct.Tasks.Threads == 0
+}
+
 func (s *Sampler) scan(procs, threads []int) tasks.Summary {
 	if s.ProcFS == nil {
 		return tasks.Summary{}
