@@ -312,6 +312,10 @@ func (r reader) v1Memory(m *Memory, dir string, dirs []string) error {
 	if ok {
 		m.Stat = renameV1Stat(stat)
 	}
+	// Slab size and the OOM kill count move slowly and cost a file each:
+	// a Reader refreshes them on its full rounds (and the kernel's slabinfo
+	// is empty since 5.9).
+	r.slow = true
 	slab, ok, err := r.file(dir + "/memory.kmem.slabinfo")
 	if err != nil {
 		return err
@@ -546,6 +550,7 @@ func (r reader) v2Memory(m *Memory, dir string, dirs []string) error {
 	if m.Stat, _, err = parsed(r, dir+"/memory.stat", parseFlatKeyed); err != nil {
 		return err
 	}
+	r.slow = true // only oom_kill is shown (vmstat); full rounds suffice
 	if m.Events, _, err = parsed(r, dir+"/memory.events", parseFlatKeyed); err != nil {
 		return err
 	}
