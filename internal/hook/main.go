@@ -46,7 +46,7 @@ func Main(args []string, getenv func(string) string, stdin io.Reader, stderr io.
 	}
 
 	start := time.Now()
-	err := run(h, stage, stdin)
+	err := runWithin(budget(cfg.HookTimeout), func() error { return run(h, stage, stdin) })
 	entry = entry.WithField("took", time.Since(start).Round(time.Microsecond).String())
 	if err == nil {
 		entry.Debug("done")
@@ -59,6 +59,38 @@ func Main(args []string, getenv func(string) string, stdin io.Reader, stderr io.
 	}
 	entry.WithError(err).Error("procview failed; container starts without views (fail_mode open)")
 	return 0
+}
+
+// ErrTimeout means the hook gave up before the runtime's timeout: a stuck
+// filesystem (cgroupfs, the rootfs, the state root) must not turn into a
+// container that fails to start in fail_mode open.
+var ErrTimeout = errors.New("procview-hook gave up")
+
+// budget is how long the hook works before giving up: four fifths of the
+// hook's timeout in the spec (hook_timeout seconds), leaving the rest to
+// report and exit before the runtime kills it. Zero means no limit (the
+// spec has none either).
+func budget(hookTimeout int) time.Duration {
+	return time.Duration(hookTimeout) * time.Second * 4 / 5
+}
+
+// runWithin runs f and returns its error, or ErrTimeout once limit has
+// passed (limit 0: no limit). f keeps running; the process exits soon
+// after, which ends it wherever it is blocked.
+func runWithin(limit time.Duration, f func() error) error {
+	if limit <= 0 {
+		return f()
+	}
+	done := make(chan error, 1)
+	go func() { done <- f() }()
+	t := time.NewTimer(limit)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		return fmt.Errorf("%w after %v (hook_timeout %v): a filesystem it reads may be stuck", ErrTimeout, limit, limit*5/4)
+	}
 }
 
 func run(h *Hook, stage string, stdin io.Reader) (err error) {

@@ -25,8 +25,8 @@ teardown() { pv_teardown; }
 	rel_crash 5 2
 }
 
-@test "fail-open: daemon missing or failing, state root read-only, garbage cgroup tree -> starts (open) / refused (closed)" {
-	rel_failopen daemon-missing daemon-failing state-readonly cgroup-garbage
+@test "fail-open: daemon missing or failing, state root read-only, garbage or stuck cgroup tree -> starts, error in the logs and runc's JSON log (open) / refused (closed)" {
+	rel_failopen daemon-missing daemon-failing state-readonly cgroup-garbage hook-stuck
 }
 
 @test "hostile input (subset): symlinked /proc, /sys, cpu dir and targets, fifo/dir targets, odd ids, bad config.json and hook state, garbage cgroups: 0 escapes, 0 crashes" {

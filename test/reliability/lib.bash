@@ -236,6 +236,7 @@ rel_failopen_case() {
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	pv_stop_daemon
+	rel_bundle # sets CID, which hook-stuck needs
 	case $name in
 	daemon-missing)
 		# Wrapper and hook without a procviewd next to them.
@@ -260,6 +261,22 @@ rel_failopen_case() {
 		echo garbage >"$dir/cg/cgroup.controllers"
 		extra=("cgroup_root = \"$dir/cg\"")
 		;;
+	hook-stuck)
+		# A cgroup filesystem that never answers: the memory files of the
+		# container's cgroup and its ancestors are fifos nobody writes, so
+		# the hook's first read blocks forever. The hook must give up
+		# within hook_timeout (its own budget: 4/5 of it) and then fail
+		# open or closed itself, before runc's timeout kills it.
+		local d f
+		for d in "$dir/cg/memory" "$dir/cg/memory/$PV_CGROUP_PARENT" "$dir/cg/memory/$PV_CGROUP_PARENT/$CID"; do
+			mkdir -p "$d"
+			for f in memory.limit_in_bytes memory.memsw.limit_in_bytes memory.usage_in_bytes \
+				memory.memsw.usage_in_bytes memory.stat; do
+				mkfifo "$d/$f"
+			done
+		done
+		extra=("cgroup_root = \"$dir/cg\"" "hook_timeout = 3")
+		;;
 	hook-slow)
 		# A hook slower than hook_timeout: runc kills it.
 		cp "$PV_WRAPPER" "$dir/"
@@ -283,7 +300,6 @@ rel_failopen_case() {
 		for l in "${extra[@]}"; do echo "$l"; done
 	} >"$PROCVIEW_CONFIG"
 	: >"$PV_LOG"
-	rel_bundle
 	local jlog=$dir/runc.json status started=no in_log=no in_runc_log=no
 	set_cmd 'echo started'
 	local out
@@ -291,6 +307,8 @@ rel_failopen_case() {
 	[ "$status" -eq 0 ] && [[ "$out" == *started* ]] && started=yes
 	grep -qiE '"level":"(error|warning|warn)"|level=(error|warning|warn)' "$PV_LOG" && in_log=yes
 	grep -qi procview "$jlog" 2>/dev/null && grep -qiE '"level":"(error|warning)"' "$jlog" && in_runc_log=yes
+	# The stuck case must be the hook's own timeout, not another error.
+	if [ "$name" = hook-stuck ] && ! grep -q 'gave up' "$PV_LOG"; then in_log=no; fi
 	if [ "$name" = state-readonly ]; then umount -l "$dir/ro" 2>/dev/null || true; fi
 	pv_write_config
 	# open: the container starts and the error is in procview's log and in

@@ -31,7 +31,7 @@ teardown() { pv_teardown; }
 }
 
 @test "fail-open / fail-closed matrix" {
-	rel_failopen daemon-missing daemon-failing state-readonly cgroup-garbage hook-slow
+	rel_failopen daemon-missing daemon-failing state-readonly cgroup-garbage hook-stuck hook-slow
 }
 
 @test "hostile input: full matrix" {
