@@ -46,6 +46,9 @@ func (r Root) LockFile() string { return filepath.Join(string(r), "procviewd.loc
 // PidFile holds the daemon's pid.
 func (r Root) PidFile() string { return filepath.Join(string(r), "procviewd.pid") }
 
+// RuntimeCache holds what procview-runc learned from runtimes ("features").
+func (r Root) RuntimeCache() string { return filepath.Join(string(r), "runtime") }
+
 // StartLog holds the stderr of the last procviewd a hook started, until it
 // took the lock: why a daemon failed to start.
 func (r Root) StartLog() string { return filepath.Join(string(r), "procviewd.start.log") }

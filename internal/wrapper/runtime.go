@@ -2,6 +2,8 @@ package wrapper
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -88,8 +91,7 @@ func executable(p string) (os.FileInfo, error) {
 }
 
 // RuntimeNamespaces runs "<runtime> features" and returns the namespaces it
-// lists under linux.namespaces. Nothing is cached: the runtime binary may be
-// upgraded between two containers.
+// lists under linux.namespaces. CachedNamespaces keeps its answer.
 func RuntimeNamespaces(ctx context.Context, runtime string) ([]string, error) {
 	ctx, cancel := context.WithTimeout(ctx, featuresTimeout)
 	defer cancel()
@@ -119,3 +121,46 @@ func parseFeatureNamespaces(b []byte) ([]string, error) {
 }
 
 func hasString(list []string, s string) bool { return slices.Contains(list, s) }
+
+// CachedNamespaces is RuntimeNamespaces with the answer kept in dir, one
+// file per runtime binary: a key of its path, inode, size, mtime and ctime,
+// so an upgraded runtime is asked again. Asking costs an exec of the
+// runtime (several ms) on every container start otherwise. A cache that
+// cannot be read or written is ignored.
+func CachedNamespaces(dir string) func(ctx context.Context, runtime string) ([]string, error) {
+	return func(ctx context.Context, runtime string) ([]string, error) {
+		fi, err := os.Stat(runtime)
+		if err != nil {
+			return RuntimeNamespaces(ctx, runtime)
+		}
+		st, ok := fi.Sys().(*syscall.Stat_t)
+		if !ok {
+			return RuntimeNamespaces(ctx, runtime)
+		}
+		sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%d\x00%d.%d\x00%d.%d", runtime, st.Ino, st.Size,
+			st.Mtim.Sec, st.Mtim.Nsec, st.Ctim.Sec, st.Ctim.Nsec))
+		path := filepath.Join(dir, "features-"+hex.EncodeToString(sum[:8])+".json")
+		if b, err := os.ReadFile(path); err == nil {
+			var nss []string
+			if json.Unmarshal(b, &nss) == nil {
+				return nss, nil
+			}
+		}
+		nss, err := RuntimeNamespaces(ctx, runtime)
+		if err != nil {
+			return nil, err
+		}
+		if b, err := json.Marshal(nss); err == nil && os.MkdirAll(dir, 0o755) == nil {
+			// Written whole then renamed: a concurrent reader sees the old
+			// file or the new one.
+			if tmp, err := os.CreateTemp(dir, ".features-*"); err == nil {
+				_, werr := tmp.Write(b)
+				cerr := tmp.Close()
+				if werr != nil || cerr != nil || os.Rename(tmp.Name(), path) != nil {
+					_ = os.Remove(tmp.Name())
+				}
+			}
+		}
+		return nss, nil
+	}
+}

@@ -142,6 +142,51 @@ func TestRuntimeNamespaces(t *testing.T) {
 	}
 }
 
+// TestCachedNamespaces: the runtime is asked once per binary; a replaced
+// binary is asked again; failures are not cached.
+func TestCachedNamespaces(t *testing.T) {
+	dir := t.TempDir()
+	calls := filepath.Join(dir, "calls")
+	rt := filepath.Join(dir, "runc")
+	script := func(ns string) string {
+		return "#!/bin/sh\necho x >>" + calls + "\necho '{\"linux\":{\"namespaces\":[\"" + ns + "\"]}}'\n"
+	}
+	writeExec(t, rt, script("time"))
+	count := func() int {
+		b, _ := os.ReadFile(calls)
+		return strings.Count(string(b), "x")
+	}
+	list := CachedNamespaces(filepath.Join(dir, "cache"))
+	for i := range 3 {
+		got, err := list(context.Background(), rt)
+		if err != nil || !cmp.Equal(got, []string{"time"}) {
+			t.Fatalf("call %d: %v, %v", i, got, err)
+		}
+	}
+	if n := count(); n != 1 {
+		t.Errorf("runtime asked %d times for 3 calls, want 1", n)
+	}
+	// An upgrade replaces the binary (new inode and times).
+	if err := os.Remove(rt); err != nil {
+		t.Fatal(err)
+	}
+	writeExec(t, rt, script("cgroup"))
+	got, err := list(context.Background(), rt)
+	if err != nil || !cmp.Equal(got, []string{"cgroup"}) || count() != 2 {
+		t.Errorf("after upgrade: %v, %v, asked %d times, want [cgroup] from a second ask", got, err, count())
+	}
+	fails := filepath.Join(dir, "fails")
+	writeExec(t, fails, "#!/bin/sh\necho y >>"+calls+"\nexit 1\n")
+	for range 2 {
+		if _, err := list(context.Background(), fails); err == nil {
+			t.Error("failing runtime: want error")
+		}
+	}
+	if b, _ := os.ReadFile(calls); strings.Count(string(b), "y") != 2 {
+		t.Errorf("a failure was cached: %q", b)
+	}
+}
+
 func TestHookArgs(t *testing.T) {
 	tests := []struct {
 		cfgPath, cmd string

@@ -123,7 +123,8 @@ type Wrapper struct {
 	// RuncLog and RuncLogFormat are the caller's runc --log and
 	// --log-format, handed to the hooks (HookEnv).
 	RuncLog, RuncLogFormat string
-	// Namespaces lists the runtime's namespaces; nil means RuntimeNamespaces.
+	// Namespaces lists the runtime's namespaces; nil means CachedNamespaces
+	// in the state root.
 	Namespaces func(ctx context.Context, runtime string) ([]string, error)
 	// Boottime returns CLOCK_BOOTTIME seconds; nil means the real clock.
 	Boottime func() (int64, error)
@@ -205,7 +206,7 @@ func (w *Wrapper) modifiers(ctx context.Context, s *spec.Spec, log logrus.FieldL
 	}
 	list := w.Namespaces
 	if list == nil {
-		list = RuntimeNamespaces
+		list = CachedNamespaces(state.Root(w.Config.StateRoot).RuntimeCache())
 	}
 	rtNss, err := list(ctx, w.Runtime)
 	if err != nil {
