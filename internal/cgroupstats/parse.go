@@ -75,7 +75,7 @@ func parseInt(data []byte) (int64, error) {
 // parseFlatKeyed parses "key value" lines (memory.stat, cpu.stat,
 // memory.events, cpuacct.stat, memory.oom_control). Blank lines are skipped.
 func parseFlatKeyed(data []byte) (map[string]uint64, error) {
-	m := make(map[string]uint64, 64)
+	m := make(map[string]uint64, bytes.Count(data, []byte{'\n'})+1)
 	// bytes.Lines, not a bufio.Scanner: no 4 kB buffer per call. Byte
 	// slices, not strings, and interned keys: the daemon parses memory.stat
 	// of every container every second.
@@ -282,41 +282,97 @@ func parseIOStat(data []byte) ([]DeviceIO, error) {
 	return sortedDevices(m), nil
 }
 
-// blkioOps are the per-device counters of one v1 blkio file, by operation.
-type blkioOps map[devKey]map[string]uint64
+// blkioOps are the per-device counters of one v1 blkio file that procview
+// shows: Read, Write and Discard (Sync, Async and Total are checked, not kept).
+type blkioOps map[devKey]*[3]uint64
+
+const (
+	opRead = iota
+	opWrite
+	opDiscard
+)
+
+// fields splits line at spaces and tabs into out's backing array, without
+// allocating. ok is false when the line has more fields than out holds.
+func fields(line []byte, out [][]byte) (f [][]byte, ok bool) {
+	f = out[:0]
+	for {
+		for len(line) > 0 && (line[0] == ' ' || line[0] == '\t') {
+			line = line[1:]
+		}
+		if len(line) == 0 {
+			return f, true
+		}
+		if len(f) == cap(out) {
+			return f, false
+		}
+		i := bytes.IndexAny(line, " \t")
+		if i < 0 {
+			i = len(line)
+		}
+		f = append(f, line[:i])
+		line = line[i:]
+	}
+}
+
+// parseDevBytes is parseDev for a byte slice.
+func parseDevBytes(b []byte) (devKey, bool) {
+	maj, min, ok := bytes.Cut(b, []byte{':'})
+	if !ok {
+		return devKey{}, false
+	}
+	a, ok1 := atou(maj)
+	c, ok2 := atou(min)
+	if !ok1 || !ok2 || a > math.MaxUint32 || c > math.MaxUint32 {
+		return devKey{}, false
+	}
+	return devKey{uint32(a), uint32(c)}, true
+}
 
 // parseBlkioRecursive parses v1 blkio.throttle.io_service_bytes[_recursive]
 // and io_serviced[_recursive]: lines "8:0 Read 4096" and a final "Total N".
 func parseBlkioRecursive(data []byte) (blkioOps, error) {
 	out := make(blkioOps)
+	var buf [3][]byte
 	// bytes.Lines, not a bufio.Scanner: no 4 kB buffer per call.
 	for raw := range bytes.Lines(data) {
-		line := strings.TrimSpace(string(raw))
-		if line == "" {
+		line := bytes.TrimSpace(raw)
+		if len(line) == 0 {
 			continue
 		}
-		f := strings.Fields(line)
-		if len(f) == 2 && f[0] == "Total" {
-			if _, err := strconv.ParseUint(f[1], 10, 64); err != nil {
+		f, ok := fields(line, buf[:])
+		if ok && len(f) == 2 && string(f[0]) == "Total" {
+			if _, ok := atou(f[1]); !ok {
 				return nil, parseErr("bad total in blkio line %q", line)
 			}
 			continue
 		}
-		if len(f) != 3 {
+		if !ok || len(f) != 3 {
 			return nil, parseErr("want \"maj:min Op value\", got %q", line)
 		}
-		k, ok := parseDev(f[0])
+		k, ok := parseDevBytes(f[0])
 		if !ok {
 			return nil, parseErr("bad device in blkio line %q", line)
 		}
-		v, err := strconv.ParseUint(f[2], 10, 64)
-		if err != nil {
+		v, ok := atou(f[2])
+		if !ok {
 			return nil, parseErr("bad value in blkio line %q", line)
 		}
-		if out[k] == nil {
-			out[k] = make(map[string]uint64)
+		op := -1
+		switch string(f[1]) {
+		case "Read":
+			op = opRead
+		case "Write":
+			op = opWrite
+		case "Discard":
+			op = opDiscard
 		}
-		out[k][f[1]] = v
+		if out[k] == nil {
+			out[k] = new([3]uint64)
+		}
+		if op >= 0 {
+			out[k][op] = v
+		}
 	}
 	return out, nil
 }
@@ -326,11 +382,11 @@ func mergeBlkio(bytesOps, countOps blkioOps) []DeviceIO {
 	m := make(map[devKey]*DeviceIO)
 	for k, ops := range bytesOps {
 		d := deviceFor(m, k)
-		d.ReadBytes, d.WriteBytes, d.DiscardBytes = ops["Read"], ops["Write"], ops["Discard"]
+		d.ReadBytes, d.WriteBytes, d.DiscardBytes = ops[opRead], ops[opWrite], ops[opDiscard]
 	}
 	for k, ops := range countOps {
 		d := deviceFor(m, k)
-		d.ReadIOs, d.WriteIOs, d.DiscardIOs = ops["Read"], ops["Write"], ops["Discard"]
+		d.ReadIOs, d.WriteIOs, d.DiscardIOs = ops[opRead], ops[opWrite], ops[opDiscard]
 	}
 	return sortedDevices(m)
 }
@@ -339,28 +395,29 @@ func mergeBlkio(bytesOps, countOps blkioOps) []DeviceIO {
 // one line per CPU in nanoseconds) and returns the sums.
 func parseUsageAll(data []byte) (user, system uint64, err error) {
 	first := true
+	var buf [3][]byte
 	for raw := range bytes.Lines(data) {
-		line := strings.TrimSpace(string(raw))
-		if line == "" {
+		line := bytes.TrimSpace(raw)
+		if len(line) == 0 {
 			continue
 		}
-		f := strings.Fields(line)
+		f, ok := fields(line, buf[:])
 		if first {
 			first = false
-			if len(f) == 3 && f[0] == "cpu" {
+			if ok && len(f) == 3 && string(f[0]) == "cpu" {
 				continue
 			}
 			return 0, 0, parseErr("want header \"cpu user system\", got %q", line)
 		}
-		if len(f) != 3 {
+		if !ok || len(f) != 3 {
 			return 0, 0, parseErr("want \"cpu user system\" columns, got %q", line)
 		}
-		if _, err := strconv.ParseUint(f[0], 10, 32); err != nil {
+		if c, ok := atou(f[0]); !ok || c > math.MaxUint32 {
 			return 0, 0, parseErr("bad cpu number in %q", line)
 		}
-		u, err1 := strconv.ParseUint(f[1], 10, 64)
-		s, err2 := strconv.ParseUint(f[2], 10, 64)
-		if err1 != nil || err2 != nil {
+		u, ok1 := atou(f[1])
+		s, ok2 := atou(f[2])
+		if !ok1 || !ok2 {
 			return 0, 0, parseErr("bad value in %q", line)
 		}
 		user = satAdd(user, u)
@@ -433,7 +490,7 @@ var v1StatNames = map[string]string{
 // renameV1Stat keeps the hierarchical total_* keys of a v1 memory.stat and
 // renames them to v2 names (see Memory.Stat).
 func renameV1Stat(v1 map[string]uint64) map[string]uint64 {
-	out := make(map[string]uint64)
+	out := make(map[string]uint64, len(v1)/2+1) // the total_* half
 	for k, v := range v1 {
 		name, ok := strings.CutPrefix(k, "total_")
 		if !ok {

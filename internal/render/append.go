@@ -20,6 +20,20 @@ func write(w io.Writer, b []byte, view string) error {
 	return nil
 }
 
+// scratch returns an empty slice to append a view to before write: w's own
+// free space, grown to n, when w is a bytes.Buffer (the daemon renders into
+// a reused one), else a new slice of capacity n. Either way write(w, b, …) then hands it over.
+func scratch(w io.Writer, n int) []byte {
+	if gb, ok := w.(interface {
+		Grow(int)
+		AvailableBuffer() []byte
+	}); ok {
+		gb.Grow(n) // no-op once the reused buffer is large enough
+		return gb.AvailableBuffer()
+	}
+	return make([]byte, 0, n)
+}
+
 // appendUintWidth appends v right-aligned in width columns (%*d).
 func appendUintWidth(b []byte, v uint64, width int) []byte {
 	var tmp [20]byte

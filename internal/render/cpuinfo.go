@@ -40,7 +40,7 @@ func CPUInfo(w io.Writer, in *Input) error {
 		}
 	}
 	n := strconv.Itoa(in.CPUs)
-	b := make([]byte, 0, in.CPUs*len(blocks[0])*48)
+	b := scratch(w, in.CPUs*len(blocks[0])*48)
 	for i := range in.CPUs {
 		blk := blocks[0]
 		if i < len(in.HostCPUs) {

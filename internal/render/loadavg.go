@@ -7,7 +7,7 @@ import (
 
 // Loadavg renders /proc/loadavg: "%.2f %.2f %.2f running/threads lastpid".
 func Loadavg(w io.Writer, in *Input) error {
-	b := make([]byte, 0, 48)
+	b := scratch(w, 48)
 	for _, l := range in.Load {
 		b = appendFixed2(b, l)
 		b = append(b, ' ')

@@ -240,7 +240,7 @@ func Meminfo(w io.Writer, in *Input) error {
 		return fmt.Errorf("render meminfo: host meminfo is empty")
 	}
 	m := newMemView(in)
-	b := make([]byte, 0, 32*len(lines))
+	b := scratch(w, 32*len(lines))
 	for _, l := range lines {
 		v := l.Value
 		if m.present {

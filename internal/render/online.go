@@ -12,7 +12,7 @@ func Online(w io.Writer, in *Input) error {
 	if in.CPUs < 1 {
 		return fmt.Errorf("render online: %d CPUs", in.CPUs)
 	}
-	b := make([]byte, 0, 16)
+	b := scratch(w, 16)
 	b = append(b, '0')
 	if in.CPUs > 1 {
 		b = append(b, '-')

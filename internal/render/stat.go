@@ -27,7 +27,7 @@ func Stat(w io.Writer, in *Input) error {
 	if in.CPUs < 1 || len(in.PerCPU) != in.CPUs {
 		return fmt.Errorf("render stat: %d CPUs with %d per-CPU times", in.CPUs, len(in.PerCPU))
 	}
-	b := make([]byte, 0, 256+96*in.CPUs)
+	b := scratch(w, 256+96*in.CPUs)
 	b = append(b, "cpu "...)
 	b = appendCPUTimes(b, in.Total)
 	for i, t := range in.PerCPU {

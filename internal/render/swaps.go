@@ -22,7 +22,7 @@ func Swaps(w io.Writer, in *Input) error {
 		return fmt.Errorf("render swaps: %w", errNoHost)
 	}
 	m := newMemView(in)
-	b := append(make([]byte, 0, 128), swapsHeader...)
+	b := append(scratch(w, 128), swapsHeader...)
 	if size := m.swapTotal / 1024; size > 0 {
 		used := sub(m.swapTotal, m.swapFree) / 1024
 		const name = "none"

@@ -6,7 +6,7 @@ import "io"
 // decimals. The kernel truncates to hundredths rather than rounding, and so
 // does this, so the file never runs ahead of the clock it reports.
 func Uptime(w io.Writer, in *Input) error {
-	b := make([]byte, 0, 32)
+	b := scratch(w, 32)
 	b = appendHundredths(b, in.Uptime)
 	b = append(b, ' ')
 	b = appendHundredths(b, in.Idle)

@@ -87,7 +87,7 @@ func Vmstat(w io.Writer, in *Input) error {
 	if huge == 0 {
 		huge = 2 << 20
 	}
-	b := make([]byte, 0, 32*max(len(in.Host.Vmstat), len(vmstatFallbackKeys)))
+	b := scratch(w, 32*max(len(in.Host.Vmstat), len(vmstatFallbackKeys)))
 	line := func(key string, v uint64) {
 		b = append(b, key...)
 		b = append(b, ' ')
