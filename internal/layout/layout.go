@@ -80,16 +80,16 @@ type Layout struct {
 	slots  []lineSlots // one per line key and occurrence, in creation order
 	widths []uint16    // the field widths of every slot; lineSlots index it
 	byLine []int32     // the slots used for each line index by the last call
-	epoch  uint32
+	epoch  uint16
 }
 
 // lineSlots are the slot widths of one line: the occurrence of a line key
 // (the line's first non-numeric token) that the line was first seen as.
 type lineSlots struct {
-	key   uint64 // FNV-1a of the line key
+	key   uint32 // FNV-1a of the line key (a collision only shares widths)
 	off   uint32 // widths[off : off+n], one per token (0: not a slot)
-	n     uint32
-	epoch uint32 // the align call that last used it
+	n     uint16
+	epoch uint16 // the align call that last used it (wraps; see align)
 }
 
 // token is one whitespace-separated token and the whitespace before it, as
@@ -177,6 +177,13 @@ func (l *Layout) slack(n int) int {
 // slot takes exactly the width it has in content.
 func (l *Layout) align(dst, content []byte, widen bool) []byte {
 	l.epoch++
+	if l.epoch == 0 {
+		// Wrapped: forget which slots earlier calls used.
+		for i := range l.slots {
+			l.slots[i].epoch = 0
+		}
+		l.epoch = 1
+	}
 	tp := tokPool.Get().(*[]token)
 	defer tokPool.Put(tp)
 	for n := 0; len(content) > 0; n++ {
@@ -194,7 +201,7 @@ func (l *Layout) align(dst, content []byte, widen bool) []byte {
 // ntok tokens, marking them used in this call. The slots line n used last
 // time are kept when the key matches; otherwise the first slots of that key
 // not used yet in this call (the next occurrence of the key), or new ones.
-func (l *Layout) slotsFor(n int, key uint64, ntok int) int {
+func (l *Layout) slotsFor(n int, key uint32, ntok int) int {
 	i := -1
 	if n < len(l.byLine) {
 		if c := l.byLine[n]; l.slots[c].key == key && l.slots[c].epoch != l.epoch {
@@ -222,31 +229,35 @@ func (l *Layout) slotsFor(n int, key uint64, ntok int) int {
 	if int(ls.n) < ntok {
 		// More tokens than before: extend in place at the arena's end, or
 		// move the widths there (rare: a line gained fields).
-		if int(ls.off+ls.n) != len(l.widths) {
-			l.widths = append(l.widths, l.widths[ls.off:ls.off+ls.n]...)
-			ls.off = uint32(len(l.widths)) - ls.n
+		if int(ls.off)+int(ls.n) != len(l.widths) {
+			l.widths = append(l.widths, l.widths[ls.off:ls.off+uint32(ls.n)]...)
+			ls.off = uint32(len(l.widths)) - uint32(ls.n)
 		}
 		for range ntok - int(ls.n) {
 			l.widths = append(l.widths, 0)
 		}
-		ls.n = uint32(ntok)
+		ls.n = uint16(ntok)
 	}
 	return i
 }
 
 func (l *Layout) alignLine(dst []byte, tp *[]token, n int, line []byte, widen bool) []byte {
 	toks, trail := l.tokenize(tp, line)
-	key := uint64(14695981039346656037) // FNV-1a offset basis
+	if len(toks) > maxTokens {
+		// Not a /proc file: keep it as it is.
+		return append(dst, line...)
+	}
+	key := uint32(2166136261) // FNV-1a offset basis
 	for _, t := range toks {
 		if !t.slot {
 			for _, c := range line[t.start:t.end] {
-				key = (key ^ uint64(c)) * 1099511628211
+				key = (key ^ uint32(c)) * 16777619
 			}
 			break
 		}
 	}
 	ls := l.slots[l.slotsFor(n, key, len(toks))]
-	ws := l.widths[ls.off : ls.off+ls.n]
+	ws := l.widths[ls.off : ls.off+uint32(ls.n)]
 
 	for i, t := range toks {
 		sep, tok := line[t.sep:t.start], line[t.start:t.end]
@@ -283,6 +294,9 @@ func (l *Layout) alignLine(dst []byte, tp *[]token, n int, line []byte, widen bo
 	}
 	return append(dst, trail...)
 }
+
+// maxTokens bounds the tokens of a line that gets slots (lineSlots.n).
+const maxTokens = 0xffff
 
 const spaces = "                                                                "
 

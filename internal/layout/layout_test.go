@@ -270,10 +270,10 @@ func TestAdoptReproducesWidths(t *testing.T) {
 }
 
 // widths lists the slot widths of every line key, by occurrence.
-func widths(l *Layout) map[uint64][][]uint16 {
-	m := map[uint64][][]uint16{}
+func widths(l *Layout) map[uint32][][]uint16 {
+	m := map[uint32][][]uint16{}
 	for _, ls := range l.slots {
-		m[ls.key] = append(m[ls.key], l.widths[ls.off:ls.off+ls.n])
+		m[ls.key] = append(m[ls.key], l.widths[ls.off:ls.off+uint32(ls.n)])
 	}
 	return m
 }
@@ -329,5 +329,23 @@ func TestAdoptLeadingNumber(t *testing.T) {
 	got, grew := Adopt(spec, want).Apply(c)
 	if grew || !bytes.Equal(got, want) {
 		t.Errorf("adopted: %q (grew=%v), want %q", got, grew, want)
+	}
+}
+
+// TestEpochWrap: past 65535 calls the per-call slot marks wrap; lines with
+// a repeated key keep their own slots and the output stays the same.
+func TestEpochWrap(t *testing.T) {
+	c := []byte("a 1\na 22\nb 333\na 4\n")
+	l := New(Spec{Mode: Aligned, MinNumWidth: 2, Slack: 8}, c)
+	want, _ := l.Apply(c)
+	want = bytes.Clone(want)
+	for i := range 70000 {
+		got, grew := l.Apply(c)
+		if grew || !bytes.Equal(got, want) {
+			t.Fatalf("call %d: %q (grew=%v), want %q", i, got, grew, want)
+		}
+	}
+	if len(l.slots) != 4 {
+		t.Errorf("%d slots after the wrap, want 4 (one per line)", len(l.slots))
 	}
 }
