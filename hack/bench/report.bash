@@ -443,7 +443,7 @@ container and round 30 kB → 11 kB), pid lists are read only for the 5 s
 task scan, slab sizes and the OOM count every 5th round, limits and
 ancestors every 5th round, and kept cgroup files are re-read with one
 \`pread\` each through raw descriptors, and procviewd collects garbage at
-GOGC 50 (it did at 100). Together: RSS at 1000 containers ~195 MB → ~50 MB,
+GOGC 50 (it did at 100). Together: RSS at 1000 containers ~195 MB → under 50 MB,
 CPU per container −20 to −30 % (the GOGC change alone gives back a few %).
 
 What would close the rest, in order of expected effect:
