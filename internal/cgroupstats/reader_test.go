@@ -33,6 +33,22 @@ func copyTree(t *testing.T, tree string) (string, Location) {
 	return filepath.Join(dir, "sys/fs/cgroup"), loc
 }
 
+// fixtureReader copies the fixture tree and returns a Reader of its leaf
+// with full rounds every every reads, closed at the end of the test.
+func fixtureReader(t *testing.T, tree string, budget *FDBudget, every int) (string, Location, *Reader) {
+	t.Helper()
+	root, loc := copyTree(t, filepath.Join(hostsDir, tree))
+	fsys := os.DirFS(root)
+	mode, err := DetectMode(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := NewReader(fsys, mode, loc, budget)
+	t.Cleanup(func() { r.Close() })
+	r.FullEvery = every
+	return root, loc, r
+}
+
 // TestReaderMatchesRead: a Reader returns exactly what Read returns, on its
 // first read, on cached rounds and on full rounds, with and without kept
 // descriptors.
@@ -109,16 +125,8 @@ func TestReaderSeesChanges(t *testing.T) {
 		{"hybrid-limit256m-quota0.5-io", "memory.usage_in_bytes", "memory.limit_in_bytes"},
 	} {
 		t.Run(tc.tree, func(t *testing.T) {
-			root, loc := copyTree(t, filepath.Join(hostsDir, tc.tree))
-			fsys := os.DirFS(root)
-			mode, err := DetectMode(fsys)
-			if err != nil {
-				t.Fatal(err)
-			}
-			r := NewReader(fsys, mode, loc, nil)
-			defer r.Close()
 			const every = 4
-			r.FullEvery = every
+			root, loc, r := fixtureReader(t, tc.tree, nil, every)
 			first, err := r.Read()
 			if err != nil {
 				t.Fatal(err)
@@ -204,16 +212,7 @@ func TestReaderStalePidLists(t *testing.T) {
 	} {
 		for _, budget := range []*FDBudget{nil, NewFDBudget(0)} {
 			t.Run(fmt.Sprintf("%s/kept=%v", tc.tree, budget == nil), func(t *testing.T) {
-				root, loc := copyTree(t, filepath.Join(hostsDir, tc.tree))
-				fsys := os.DirFS(root)
-				mode, err := DetectMode(fsys)
-				if err != nil {
-					t.Fatal(err)
-				}
-				r := NewReader(fsys, mode, loc, budget)
-				defer r.Close()
-				const every = 4
-				r.FullEvery = every
+				root, loc, r := fixtureReader(t, tc.tree, budget, 4)
 				r.n = 0 // no stagger: reads 1..3 are not full, read 4 is
 				first, err := r.Read()
 				if err != nil {

@@ -91,19 +91,12 @@ func (d *Daemon) budgetFDs(containers int) {
 
 // Lock takes the state root's lock or returns ErrRunning.
 func (d *Daemon) Lock() error {
-	if err := os.MkdirAll(string(d.Root), 0o755); err != nil {
-		return fmt.Errorf("create state root: %w", err)
-	}
-	f, err := os.OpenFile(d.Root.LockFile(), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	f, held, err := d.Root.TryLock()
 	if err != nil {
-		return fmt.Errorf("open lock: %w", err)
+		return err
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, unix.EWOULDBLOCK) {
-			return ErrRunning
-		}
-		return fmt.Errorf("lock %s: %w", d.Root.LockFile(), err)
+	if held {
+		return ErrRunning
 	}
 	d.lock = f
 	if err := os.WriteFile(d.Root.PidFile(), []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {

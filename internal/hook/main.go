@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/procview/procview/internal/config"
+	"github.com/procview/procview/internal/launch"
 	"github.com/procview/procview/internal/logging"
 )
 
@@ -37,12 +37,9 @@ func Main(args []string, getenv func(string) string, stdin io.Reader, stderr io.
 	}
 
 	self, _ := os.Executable()
-	h := &Hook{Cfg: cfg, Log: entry, DaemonPath: cfg.DaemonPath}
+	h := &Hook{Cfg: cfg, Log: entry, DaemonPath: launch.DaemonPath(cfg.DaemonPath, self)}
 	if *cfgPath != config.DefaultPath {
 		h.ConfigPath = *cfgPath
-	}
-	if h.DaemonPath == "" {
-		h.DaemonPath = filepath.Join(filepath.Dir(self), "procviewd")
 	}
 
 	start := time.Now()
@@ -89,7 +86,7 @@ func runWithin(limit time.Duration, f func() error) error {
 	case err := <-done:
 		return err
 	case <-t.C:
-		return fmt.Errorf("%w after %v (hook_timeout %v): a filesystem it reads may be stuck", ErrTimeout, limit, limit*5/4)
+		return fmt.Errorf("%w after %v: a filesystem it reads may be stuck", ErrTimeout, limit)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -42,22 +43,23 @@ var ErrStart = errors.New("procviewd did not start")
 
 // Running reports whether a procviewd holds root's lock.
 func Running(root state.Root) (bool, error) {
-	if err := os.MkdirAll(string(root), 0o755); err != nil {
-		return false, fmt.Errorf("create state root: %w", err)
+	f, held, err := root.TryLock()
+	if f != nil {
+		f.Close() // releases our probe lock
 	}
-	f, err := os.OpenFile(root.LockFile(), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
-	if err != nil {
-		return false, fmt.Errorf("open lock: %w", err)
+	return held, err
+}
+
+// DaemonName is procviewd's file name, looked up next to the calling binary
+// when daemon_path is not configured.
+const DaemonName = "procviewd"
+
+// DaemonPath is configured, or procviewd next to the binary self.
+func DaemonPath(configured, self string) string {
+	if configured != "" {
+		return configured
 	}
-	defer f.Close() // releases a probe lock we got
-	err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
-	if errors.Is(err, unix.EWOULDBLOCK) {
-		return true, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("probe lock: %w", err)
-	}
-	return false, nil
+	return filepath.Join(filepath.Dir(self), DaemonName)
 }
 
 // Ensure starts procviewd for root unless one holds its lock, through the

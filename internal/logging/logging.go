@@ -83,12 +83,15 @@ func New(o Options) (log *logrus.Logger, closeFn func() error, err error) {
 	}
 	if o.RuncLog != "" {
 		// runc creates its own --log file; its directory is the caller's.
-		open, levels := openAppend, logrus.AllLevels
+		var f *os.File
+		var ferr error
+		levels := logrus.AllLevels
 		if o.RuncLogExisting {
-			open = func(p string, _ bool) (*os.File, error) { return openExisting(p) }
+			f, ferr = openExisting(o.RuncLog)
 			levels = logrus.AllLevels[:logrus.WarnLevel+1]
+		} else {
+			f, ferr = openAppend(o.RuncLog, false)
 		}
-		f, ferr := open(o.RuncLog, false)
 		if ferr != nil {
 			errs = append(errs, ferr)
 		} else {

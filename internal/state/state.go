@@ -5,6 +5,8 @@
 //
 //	<root>/procviewd.lock        flock held by the running daemon
 //	<root>/procviewd.pid
+//	<root>/procviewd.start.log   the last started daemon's stderr until it locked
+//	<root>/runtime/features-*    the runtimes' namespaces (procview-runc's cache)
 //	<root>/containers/<key>/meta.json
 //	<root>/containers/<key>/acct.json
 //	<root>/containers/<key>/views/{meminfo,...,pressure/cpu,online}
@@ -21,6 +23,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/procview/procview/internal/cgroupstats"
 	"github.com/procview/procview/internal/cputime"
@@ -42,6 +46,26 @@ func (r Root) ViewsDir(key string) string { return filepath.Join(r.Dir(key), "vi
 
 // LockFile is the daemon's lock.
 func (r Root) LockFile() string { return filepath.Join(string(r), "procviewd.lock") }
+
+// TryLock takes the daemon lock without waiting; the lock lasts while f is
+// open. held reports (with f nil) that another process holds it.
+func (r Root) TryLock() (f *os.File, held bool, err error) {
+	if err := os.MkdirAll(string(r), 0o755); err != nil {
+		return nil, false, fmt.Errorf("create state root: %w", err)
+	}
+	f, err = os.OpenFile(r.LockFile(), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, false, fmt.Errorf("open lock: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return nil, true, nil
+		}
+		return nil, false, fmt.Errorf("lock %s: %w", r.LockFile(), err)
+	}
+	return f, false, nil
+}
 
 // PidFile holds the daemon's pid.
 func (r Root) PidFile() string { return filepath.Join(string(r), "procviewd.pid") }

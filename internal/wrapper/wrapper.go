@@ -2,9 +2,10 @@
 //
 // For "create" and "run" it adds procview's hooks (and, when the runtime
 // supports it, a time namespace) to the bundle's config.json and makes sure
-// procviewd runs, then it replaces itself with the real runtime with the argv it was given (only
-// argv[0] changes) and the same environment and file descriptors. Every
-// other command is exec'd untouched. See integration.md §8–§10.
+// procviewd runs, then it replaces itself with the real runtime with the
+// argv it was given (only argv[0] changes) and the same environment and
+// file descriptors. Every other command is exec'd untouched. See
+// integration.md §8–§10.
 //
 // Failure policy: with fail_mode "open" (default) any error while editing
 // the spec is logged and the real runtime runs on the untouched config.json;
@@ -33,10 +34,6 @@ import (
 // HookName is the hook binary's file name, looked up next to the wrapper
 // when hook_path is not configured, and its argv[0] in the spec.
 const HookName = "procview-hook"
-
-// DaemonName is procviewd's file name, looked up next to the wrapper when
-// daemon_path is not configured.
-const DaemonName = "procviewd"
 
 // Hook subcommands, one per stage.
 const (
@@ -235,10 +232,7 @@ func (w *Wrapper) modifiers(ctx context.Context, s *spec.Spec, log logrus.FieldL
 // subreaper in the foreground, would wait for it (launch). Failure is only
 // noted: the hook tries again and applies fail_mode.
 func (w *Wrapper) ensureDaemon() {
-	path := w.Config.DaemonPath
-	if path == "" {
-		path = filepath.Join(filepath.Dir(w.Self), DaemonName)
-	}
+	path := launch.DaemonPath(w.Config.DaemonPath, w.Self)
 	cfg := w.ConfigPath
 	if cfg == config.DefaultPath {
 		cfg = ""
