@@ -11,7 +11,7 @@ BINARIES   := procview-runc procview-hook procviewd procview
 
 export CGO_ENABLED := 0
 
-.PHONY: all build test test-unit test-bats test-vm bench install uninstall demo fixtures fixtures-v2 golden fuzz reliability clean help
+.PHONY: all build deps test test-unit test-bats test-vm bench install uninstall demo fixtures fixtures-v2 golden fuzz reliability clean help
 
 all: build
 
@@ -22,7 +22,10 @@ build: ## build every binary into ./bin (static)
 	$(GO) build $(GOFLAGS) -ldflags "-s -w" -o bin/procviewd ./gen
 	$(GO) build $(GOFLAGS) -ldflags "-s -w" -o bin/procview ./cli
 
-test: build test-unit test-bats test-vm ## everything CI runs (needs root)
+deps: ## install the Debian packages the tests need, only those missing (root)
+	hack/deps.sh
+
+test: deps build test-unit test-bats test-vm ## everything CI runs (needs root; installs what is missing)
 
 test-unit: ## go test ./... (root-only tests run when root)
 	$(GO) test -count=1 ./...
