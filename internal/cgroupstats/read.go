@@ -224,6 +224,11 @@ func (r reader) readV1(st *Stats, loc Location) error {
 		if err := r.v1Quota(&st.CPU, chain(root, dir)); err != nil {
 			return err
 		}
+		if stat, ok, err := parsed(r, dir+"/cpu.stat", parseFlatKeyed); err != nil {
+			return err
+		} else if ok {
+			st.CPU.Periods, st.CPU.ThrottledPeriods, st.CPU.ThrottledNs = stat["nr_periods"], stat["nr_throttled"], stat["throttled_time"]
+		}
 	}
 	if dir, _, ok, err := ctl("cpuacct"); err != nil {
 		return err
@@ -593,6 +598,7 @@ func (r reader) v2CPU(c *CPU, dir string, dirs []string) error {
 				c.User = satMul(stat["user_usec"], 1000)
 				c.System = satMul(stat["system_usec"], 1000)
 			}
+			c.Periods, c.ThrottledPeriods, c.ThrottledNs = stat["nr_periods"], stat["nr_throttled"], satMul(stat["throttled_usec"], 1000)
 		}
 	}
 	cpus, err := r.firstCPUList(dirs, "cpuset.cpus.effective", "cpuset.cpus")

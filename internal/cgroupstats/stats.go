@@ -97,6 +97,10 @@ type CPU struct {
 	System uint64
 	// UsagePresent is false when no CPU accounting was found.
 	UsagePresent bool
+
+	// CFS bandwidth counters of the cgroup itself (cpu.stat nr_periods,
+	// nr_throttled, v1 throttled_time / v2 throttled_usec in ns), for metrics.
+	Periods, ThrottledPeriods, ThrottledNs uint64
 }
 
 // IO holds block I/O counters per device.

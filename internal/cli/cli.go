@@ -57,6 +57,8 @@ served by procviewd).`,
 		renderCommand(),
 		viewsCommand(),
 		listCommand(),
+		psCommand(),
+		topCommand(),
 		installCommand("install"),
 		installCommand("uninstall"),
 	)

@@ -80,6 +80,13 @@ type Config struct {
 	// TimeNamespace puts containers in a time namespace whose boottime starts
 	// at container start, when the runtime supports it ("auto", "off").
 	TimeNamespace string `toml:"time_namespace"`
+	// MetricsAddress is where procviewd serves Prometheus metrics
+	// (host:port); empty disables them.
+	MetricsAddress string `toml:"metrics_address"`
+	// DockerRoot is dockerd's data-root and PodmanRoot containers/storage's
+	// graph root: the registry names unmanaged containers from their files.
+	DockerRoot string `toml:"docker_root"`
+	PodmanRoot string `toml:"podman_root"`
 }
 
 // Duration is a time.Duration that reads "1s" from TOML.
@@ -111,6 +118,9 @@ func Default() Config {
 		ProcRoot:        "/proc",
 		HookTimeout:     10,
 		TimeNamespace:   "auto",
+		MetricsAddress:  "127.0.0.1:9847",
+		DockerRoot:      "/var/lib/docker",
+		PodmanRoot:      "/var/lib/containers/storage",
 	}
 }
 

@@ -38,6 +38,7 @@ type Daemon struct {
 	lock    *os.File
 	nofile  int    // RLIMIT_NOFILE, to size Sampler.FDBudget
 	statBuf []byte // scratch for the init probes
+	svc     *services
 }
 
 // New builds a daemon for cfg reading the live system.
@@ -141,6 +142,7 @@ func (d *Daemon) shutdown() {
 
 // Round adopts new containers, drops removed ones and refreshes the rest.
 func (d *Daemon) Round() {
+	start := time.Now()
 	keys, err := d.Root.List()
 	if err != nil {
 		d.Log.WithError(err).Warn("list containers")
@@ -190,6 +192,7 @@ func (d *Daemon) Round() {
 		}
 		d.note(k, err)
 	}
+	d.observe(host, start)
 }
 
 // note logs a container's error when it changes, not every round.

@@ -90,6 +90,7 @@ func Main(args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	d.Serve(ctx)
 	if err := d.Run(ctx); err != nil {
 		entry.WithError(err).Error("run")
 		return 1

@@ -34,6 +34,13 @@ type Set struct {
 	Acct  *state.Acct
 	Files map[string]*viewfile.File
 
+	// Last is the last cgroup sample and LastCPUs the CPUs the views
+	// showed then; Written counts view rewrites: the daemon hands them to
+	// the registry (metrics, ps) and resets Written.
+	Last     *cgroupstats.Stats
+	LastCPUs int
+	Written  uint64
+
 	// Kept between refreshes so a round costs few syscalls and allocations.
 	cg       *cgroupstats.Reader
 	rendered map[string]uint64 // hash of the last content handed to each view's file
@@ -153,12 +160,14 @@ func (s *Set) Refresh(smp *views.Sampler, host *hoststats.Host) (grew []string, 
 	s.cg.StalePidLists = !smp.ScanDue(s.Acct)
 	st, err := s.cg.Read()
 	if err != nil {
+		s.Last = nil
 		return nil, fmt.Errorf("read cgroup: %w", err)
 	}
 	in, err := smp.InputFrom(host, st, s.Target(), s.Acct)
 	if err != nil {
 		return nil, err
 	}
+	s.Last, s.LastCPUs = st, in.CPUs
 	if s.rendered == nil {
 		s.rendered = make(map[string]uint64, len(s.Files))
 	}
@@ -189,6 +198,7 @@ func (s *Set) Refresh(smp *views.Sampler, host *hoststats.Host) (grew []string, 
 			continue
 		}
 		s.rendered[v.Name] = sum
+		s.Written++
 		if g {
 			grew = append(grew, v.Name)
 		}

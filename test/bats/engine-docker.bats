@@ -29,13 +29,7 @@ setup_file() {
 		jq --arg p "$PV_WRAPPER" '.runtimes.procview.path = $p' "$d/daemon.json.orig" >"$d/daemon.json"
 	fi
 	eng_start_containerd
-	# dockerd 20.10 creates /run/docker/plugins whatever its exec-root.
-	eng_track_dir /run/docker
-	eng_spawn dockerd "$d/log" dockerd --iptables=false --ip-masq=false --bridge=none \
-		--storage-driver=vfs --data-root "$d/data" --exec-root "$d/exec" \
-		-H "unix://$d/docker.sock" --pidfile "$d/docker.pid" \
-		--containerd "$ENG_CONTAINERD_SOCK" --config-file "$d/daemon.json" >/dev/null
-	eng_wait_socket dockerd "$d/docker.sock" 30000
+	eng_spawn_dockerd "$d"
 	echo "$DOCKER_BIN" >"$PV_WORK/engines/docker-client"
 	# An image from the test busybox rootfs.
 	"$PV_REPO/test/rootfs/busybox.sh" "$d/rootfs" >&2

@@ -202,3 +202,41 @@ eng_install_works() {
 	out=$("$PV_CLI" install --help 2>&1) || true
 	! grep -q 'not implemented' <<<"$out"
 }
+
+# eng_start_dockerd: a private containerd and dockerd (data-root, exec-root,
+# socket under $PV_WORK/engines/dockerd) with procview-runc registered as
+# the runtime "procview", and the test busybox imported as
+# procview-test/busybox:latest. Use eng_docker to talk to it.
+eng_start_dockerd() {
+	local d
+	d=$(eng_dir dockerd)
+	mkdir -p "$d/data" "$d/exec" "$d/cli"
+	jq -n --arg k "$d/key.json" --arg p "$PV_WRAPPER" \
+		'{"deprecated-key-path": $k, "runtimes": {"procview": {"path": $p}}}' >"$d/daemon.json"
+	eng_start_containerd
+	eng_spawn_dockerd "$d"
+	"$PV_REPO/test/rootfs/busybox.sh" "$d/rootfs" >&2
+	tar -C "$d/rootfs" -c . | eng_docker import - procview-test/busybox:latest >&2
+}
+
+# eng_docker ARGS...: Debian's docker client on the private dockerd.
+eng_docker() {
+	local bin=/usr/bin/docker
+	[ -x "$bin" ] || bin=$(command -v docker)
+	DOCKER_CONFIG=$PV_WORK/engines/dockerd/cli timeout 120 \
+		"$bin" -H "unix://$PV_WORK/engines/dockerd/docker.sock" "$@"
+}
+
+# eng_spawn_dockerd DIR: start dockerd on DIR/daemon.json (data-root,
+# exec-root, socket in DIR; no iptables, no bridge, vfs) over the private
+# containerd, and wait for its socket.
+eng_spawn_dockerd() {
+	local d=$1
+	# dockerd 20.10 creates /run/docker/plugins whatever its exec-root.
+	eng_track_dir /run/docker
+	eng_spawn dockerd "$d/log" dockerd --iptables=false --ip-masq=false --bridge=none \
+		--storage-driver=vfs --data-root "$d/data" --exec-root "$d/exec" \
+		-H "unix://$d/docker.sock" --pidfile "$d/docker.pid" \
+		--containerd "$ENG_CONTAINERD_SOCK" --config-file "$d/daemon.json" >/dev/null
+	eng_wait_socket dockerd "$d/docker.sock" 30000
+}
