@@ -7,10 +7,12 @@ set -u
 DAEMON=${PROCVIEW_DAEMON:-/usr/libexec/procview/procviewd}
 CONF=${PROCVIEW_CONFIG:-/etc/procview/config.toml}
 DELAY=${PROCVIEW_RETRY_SECONDS:-5}
+# Prometheus metrics on the pod's address (the node config's default,
+# 127.0.0.1:9847, is only reachable from the pod itself).
 pid=
 trap 'if [ -n "$pid" ]; then kill -TERM "$pid" 2>/dev/null; wait "$pid"; fi; exit 0' TERM INT
 while :; do
-	"$DAEMON" --config "$CONF" &
+	"$DAEMON" --config "$CONF" ${PROCVIEW_METRICS_ADDRESS:+--metrics-address "$PROCVIEW_METRICS_ADDRESS"} &
 	pid=$!
 	wait "$pid" || echo "procviewd exited with status $?" >&2
 	pid=

@@ -29,6 +29,7 @@ func Main(args []string) int {
 	ownCgroup := fl.Bool("own-cgroup", false, "move into its own cgroup (set when a hook starts the daemon)")
 	once := fl.Bool("once", false, "refresh every container once and exit")
 	stateRoot := fl.String("state-root", "", "override state_root")
+	metricsAddr := fl.String("metrics-address", "", "override metrics_address (host:port; \"off\" disables)")
 	spawn := fl.Bool(strings.TrimPrefix(launch.SpawnFlag, "--"), false, "start procviewd detached, wait until it holds the lock, and exit (used by procview-runc and procview-hook)")
 	stderrUntilLocked := fl.Bool("stderr-until-locked", false, "stop writing to stderr once the lock is taken (set when a hook starts the daemon: its stderr is the start log the hook reads)")
 	if err := fl.Parse(args); err != nil {
@@ -41,6 +42,13 @@ func Main(args []string) int {
 	}
 	if *stateRoot != "" {
 		cfg.StateRoot = *stateRoot
+	}
+	switch *metricsAddr {
+	case "":
+	case "off":
+		cfg.MetricsAddress = ""
+	default:
+		cfg.MetricsAddress = *metricsAddr
 	}
 	if *spawn {
 		return spawnDaemon(cfg, *cfgPath)

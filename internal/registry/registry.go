@@ -189,11 +189,16 @@ func (r *Registry) managedInfo(m *state.Meta) Info {
 		return in
 	}
 	in := Info{ID: m.ID}
-	if m.Bundle != "" {
-		if b, err := os.ReadFile(filepath.Join(m.Bundle, "config.json")); err == nil {
-			if a, err := ParseSpec(b); err == nil {
-				in.merge(a)
-			}
+	b, err := os.ReadFile(filepath.Join(m.Bundle, "config.json"))
+	if err != nil || m.Bundle == "" {
+		// procviewd in a pod: the node's bundle path is not mounted.
+		if dir := r.bundleOf(m.Pid, m.ID); dir != "" {
+			b, err = os.ReadFile(filepath.Join(dir, "config.json"))
+		}
+	}
+	if err == nil {
+		if a, err := ParseSpec(b); err == nil {
+			in.merge(a)
 		}
 	}
 	mt, _ := Classify(displayCgroup(m.Location))
@@ -311,16 +316,19 @@ func (r *Registry) bundleOf(pid int, id string) string {
 			return ""
 		}
 		pid = ppid
-		if cwd, err := os.Readlink(filepath.Join(r.o.ProcRoot, strconv.Itoa(pid), "cwd")); err == nil && strings.Contains(cwd, id) {
-			if _, err := os.Stat(filepath.Join(cwd, "config.json")); err == nil {
-				return cwd
+		// Through /proc/PID/cwd and /proc/PID/root, not the paths they
+		// name: procviewd in a pod does not share the node's mounts.
+		dir := filepath.Join(r.o.ProcRoot, strconv.Itoa(pid))
+		if cwd, err := os.Readlink(filepath.Join(dir, "cwd")); err == nil && strings.Contains(cwd, id) {
+			if _, err := os.Stat(filepath.Join(dir, "cwd", "config.json")); err == nil {
+				return filepath.Join(dir, "cwd")
 			}
 		}
 		if cmd, err := fs.ReadFile(r.procFS, strconv.Itoa(pid)+"/cmdline"); err == nil {
 			args := strings.Split(string(cmd), "\x00")
 			for i, a := range args[:max(0, len(args)-1)] {
 				if (a == "-b" || a == "--bundle") && strings.Contains(args[i+1], id) {
-					return args[i+1]
+					return filepath.Join(dir, "root", args[i+1])
 				}
 			}
 		}
