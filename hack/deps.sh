@@ -15,6 +15,7 @@ PACKAGES=(
 	runc crun podman containerd docker.io lxcfs
 	bats jq busybox-static debootstrap util-linux procps sysstat python3-psutil iproute2 file
 	qemu-system-x86
+	prometheus curl
 	make git ca-certificates
 )
 
