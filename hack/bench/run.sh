@@ -8,9 +8,10 @@
 #   3 daemon CPU with 50 idle vs 50 reading containers (and LXCFS)
 #   4 start overhead: runc run vs procview-runc run
 #   5 staleness: cgroup change -> visible in the view
+#   6 registry and metrics: discovery, scrape latency, daemon CPU (registry.sh)
 #
 # Environment: BENCH_QUICK=1 shrinks every part (a smoke run, minutes less);
-# BENCH_PARTS="1 2 3 4 5" picks parts; BENCH_OUT=FILE writes the report
+# BENCH_PARTS="1 2 3 4 5 6" picks parts; BENCH_OUT=FILE writes the report
 # elsewhere than docs/benchmarks.md; BENCH_GO=0 skips the Go micro-benchmarks;
 # BENCH_RESULTS=DIR keeps the raw measurements.
 set -euo pipefail
@@ -20,6 +21,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/../../test/bats/helpers.bash"
 # shellcheck source=lib.bash
 . "$HERE/lib.bash"
+# shellcheck source=registry.sh
+. "$HERE/registry.sh"
 
 [ "$(id -u)" -eq 0 ] || die "needs root"
 for c in "$RUNC" jq lxcfs gcc go busybox findmnt; do
@@ -30,7 +33,7 @@ for b in "$PV_WRAPPER" "$PV_HOOK" "$PV_DAEMON"; do
 done
 
 QUICK=${BENCH_QUICK:-0}
-PARTS=${BENCH_PARTS:-1 2 3 4 5}
+PARTS=${BENCH_PARTS:-1 2 3 4 5 6}
 OUT=${BENCH_OUT:-$PV_REPO/docs/benchmarks.md}
 if [ "$QUICK" = 1 ]; then
 	LAT_N=2000 LAT_N_FUSE=200 LAT_REPS=2 REFRESH_NS="1 100" REFRESH_WIN=4 IND_N=6 IND_WIN=4
@@ -399,6 +402,7 @@ pv_cleanup_containers
 if want 2; then
 	part2
 fi
+want 6 && part6
 [ "${BENCH_GO:-1}" = 0 ] || partgo
 ELAPSED=$(($(date +%s) - T0))
 # BENCH_RESULTS=DIR keeps the raw results.
@@ -407,6 +411,7 @@ ELAPSED=$(($(date +%s) - T0))
 # shellcheck source=report.bash
 . "$HERE/report.bash"
 report >"$OUT.new"
+want 6 && registry_report >>"$OUT.new"
 mv "$OUT.new" "$OUT"
 print_table
 log "done in ${ELAPSED}s; report written to $OUT"

@@ -1,6 +1,8 @@
 package metrics
 
 import (
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -68,5 +70,27 @@ container_pressure_cpu_waiting_seconds_total{container="nginx",container_id="c1"
 	}
 	if n := testutil.CollectAndCount(Collector{Load: func() *snapshot.Snapshot { return nil }}); n != 0 {
 		t.Errorf("no snapshot yet: %d series, want none", n)
+	}
+}
+
+// One scrape's formatting at 1000 containers (part 6 of make bench measures
+// it end to end with curl).
+func BenchmarkScrape1000(b *testing.B) {
+	s := testSnapshot()
+	one := s.Containers[0]
+	s.Containers = s.Containers[:0]
+	for i := range 1000 {
+		c := one
+		c.ID = strconv.Itoa(i)
+		s.Containers = append(s.Containers, c)
+	}
+	h := Handler(func() *snapshot.Snapshot { return s })
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		if rec.Code != 200 {
+			b.Fatal(rec.Code)
+		}
 	}
 }
