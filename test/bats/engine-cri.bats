@@ -54,41 +54,20 @@ teardown_file() {
 	pv_teardown_file
 }
 
-setup() {
-	eng_skip_if_noted
-	pv_setup
-	requires binaries cli cgroupv1
-}
+setup() { eng_setup cli cgroupv1; }
 
 teardown() {
-	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
-		echo "---- containerd log"
-		tail -n 40 "$PV_WORK/engines/containerd/log"
-		echo "---- procview ps"
-		"$PV_CLI" ps -o wide 2>&1 | head -n 20
-	fi
+	eng_failure_dump containerd
 	pv_teardown
 	cri_config
 }
 
 cri_config() { pv_write_config "metrics_address = \"127.0.0.1:$CRI_PORT\""; }
 
-# cri_containerd_config DIR: containerd 1.6 with CRI on private paths.
+# cri_containerd_config DIR: eng_containerd_config with the CRI plugin on.
 cri_containerd_config() {
-	local d=$1
+	eng_containerd_config "$1" | grep -v '^disabled_plugins'
 	cat <<EOF
-version = 2
-root = "$d/cri-root"
-state = "$d/cri-state"
-
-[grpc]
-  address = "$d/containerd.sock"
-
-[ttrpc]
-  address = "$d/containerd.sock.ttrpc"
-
-[debug]
-  address = "$d/debug.sock"
 
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "$CRI_PAUSE"
@@ -96,8 +75,8 @@ state = "$d/cri-state"
   stream_server_address = "127.0.0.1"
   stream_server_port = "0"
   [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "$d/cni/bin"
-    conf_dir = "$d/cni/conf"
+    bin_dir = "$1/cni/bin"
+    conf_dir = "$1/cni/conf"
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "native"
     default_runtime_name = "runc"

@@ -240,3 +240,22 @@ eng_spawn_dockerd() {
 		--containerd "$ENG_CONTAINERD_SOCK" --config-file "$d/daemon.json" >/dev/null
 	eng_wait_socket dockerd "$d/docker.sock" 30000
 }
+
+# eng_setup REQUIREMENT...: setup of a test in an engine file that needs
+# procview's binaries and REQUIREMENTs; skipped when setup_file noted a
+# missing tool.
+eng_setup() {
+	eng_skip_if_noted
+	pv_setup
+	requires binaries "$@"
+}
+
+# eng_failure_dump NAME: after a failed test, the tail of daemon NAME's log
+# and what procview ps sees.
+eng_failure_dump() {
+	[ -z "${BATS_TEST_COMPLETED:-}" ] || return 0
+	echo "---- $1 log"
+	tail -n 40 "$PV_WORK/engines/$1/log"
+	echo "---- procview ps"
+	"$PV_CLI" ps -o wide 2>&1 | head -n 20
+}

@@ -46,17 +46,10 @@ teardown_file() {
 	pv_teardown_file
 }
 
-setup() {
-	eng_skip_if_noted
-	pv_setup
-	requires binaries cli cgroupv1
-}
+setup() { eng_setup cli cgroupv1; }
 
 teardown() {
-	if [ -z "${BATS_TEST_COMPLETED:-}" ]; then
-		echo "---- procview ps"
-		"$PV_CLI" ps -o wide 2>&1 | head -n 20
-	fi
+	eng_failure_dump dockerd
 	pv_teardown
 	reg_config
 }
