@@ -12,8 +12,8 @@ func TestFill(t *testing.T) {
 	st := &cgroupstats.Stats{
 		Memory: cgroupstats.Memory{Present: true, Limit: 1 << 28, Usage: 100 << 20,
 			Stat: map[string]uint64{"anon": 30 << 20, "file": 60 << 20, "inactive_file": 40 << 20}, Events: map[string]uint64{"oom_kill": 2}},
-		CPU: cgroupstats.CPU{Quota: 50000, Period: 100000, Usage: 3e9, User: 2e9, System: 1e9, Cpuset: []int{0, 1}},
-		IO:  cgroupstats.IO{Devices: []cgroupstats.DeviceIO{{ReadBytes: 100, WriteBytes: 10}, {ReadBytes: 50}}},
+		CPU:      cgroupstats.CPU{Quota: 50000, Period: 100000, Usage: 3e9, User: 2e9, System: 1e9, Cpuset: []int{0, 1}},
+		IO:       cgroupstats.IO{Devices: []cgroupstats.DeviceIO{{ReadBytes: 100, WriteBytes: 10}, {ReadBytes: 50}}},
 		Pressure: cgroupstats.Pressure{CPU: []byte("some avg10=1.50 avg60=0.00 avg300=0.00 total=2500000\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=1000000\n")},
 	}
 	t0 := time.Now()
