@@ -26,6 +26,7 @@ const usage = `usage:
   procview install --engine docker|containerd|podman|crio [--config PATH] [--hooks-dir DIR] [--bin-dir DIR] [--dry-run]
   procview uninstall --engine docker|containerd|podman|crio [--config PATH] [--hooks-dir DIR] [--bin-dir DIR] [--dry-run]
   procview views
+  procview exec [flags] CONTAINER|--pid PID -- CMD [ARGS...]   (procview exec -h)
 
 VIEW is a view name (meminfo, cpuinfo, stat, uptime, loadavg, diskstats, swaps,
 vmstat, pressure/cpu, pressure/memory, pressure/io, online) or its path
@@ -48,6 +49,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		err = installCmd(args[1:], stdout, stderr)
 	case "uninstall":
 		err = uninstallCmd(args[1:], stdout, stderr)
+	case "exec":
+		return execCmd(args[1:], stdout, stderr)
 	case "views":
 		for _, v := range render.Views() {
 			fmt.Fprintf(stdout, "%-16s %s\n", v.Name, v.Target)
