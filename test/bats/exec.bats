@@ -207,3 +207,129 @@ only_init_left() {
 	[ "$status" -eq 0 ]
 	diff "$PV_WORK/ns-before" "$PV_WORK/ns-after"
 }
+
+@test "exec --ns net: only the network namespace (ps and hostname are the host's)" {
+	exec_container
+	run pvx --ns net "$CID" -- ip -o link
+	[ "$status" -eq 0 ]
+	[ "$output" = "$(nsenter -t "$CPID" -n ip -o link)" ]
+	run pvx --ns net "$CID" -- hostname
+	[ "$output" = "$(hostname)" ]
+	run pvx --ns net "$CID" -- sh -c 'ps -e | wc -l'
+	[ "$output" -gt 3 ]
+}
+
+@test "exec --no-views: /proc/meminfo is the kernel's (host MemTotal)" {
+	exec_container
+	run pvx --no-views "$CID" -- cat /proc/meminfo
+	[ "$status" -eq 0 ]
+	[ "$(meminfo_kb MemTotal <<<"$output")" -eq "$(meminfo_kb MemTotal </proc/meminfo)" ]
+}
+
+@test "exec --pid: any process, here the container's init" {
+	exec_container
+	run pvx --pid "$CPID" -- hostname
+	[ "$status" -eq 0 ]
+	[ "$output" = "h-$CID" ]
+	# Its views are found through the state root.
+	run pvx --pid "$CPID" -- cat /proc/meminfo
+	[ "$(meminfo_kb MemTotal <<<"$output")" -eq $((PV_MEM_LIMIT / 1024)) ]
+}
+
+@test "exec --cgroup: the tool runs in the container's cgroups by default, not with --cgroup none" {
+	exec_container
+	want=$(cexec_ok 'cat /proc/self/cgroup')
+	run pvx "$CID" -- cat /proc/self/cgroup
+	[ "$status" -eq 0 ]
+	[ "$output" = "$want" ]
+	run pvx --cgroup none "$CID" -- cat /proc/self/cgroup
+	[ "$status" -eq 0 ]
+	[ "$output" != "$want" ]
+}
+
+@test "exec: a frozen container is refused unless --cgroup none" {
+	exec_container
+	"$RUNC" --root "$PV_RUNC_ROOT" pause "$CID"
+	run pvx "$CID" -- true
+	echo "$output"
+	"$RUNC" --root "$PV_RUNC_ROOT" resume "$CID" || true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *frozen* ]]
+	"$RUNC" --root "$PV_RUNC_ROOT" pause "$CID"
+	run pvx --cgroup none "$CID" -- hostname
+	"$RUNC" --root "$PV_RUNC_ROOT" resume "$CID" || true
+	[ "$status" -eq 0 ]
+	[ "$output" = "h-$CID" ]
+}
+
+@test "exec --root: the container's root with its submounts, read-only, on an existing directory" {
+	exec_container
+	dir=$PV_WORK/rootview
+	mkdir -p "$dir"
+	run pvx --root "$dir" "$CID" -- sh -c "ls $dir/bin/busybox && grep MemTotal $dir/proc/meminfo && touch $dir/tmp/pv-x"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"$dir/bin/busybox"* ]]
+	# The container's /proc/meminfo (a view bound by the hook, a submount) is there.
+	[ "$(meminfo_kb MemTotal <<<"$(grep MemTotal <<<"$output")")" -eq $((PV_MEM_LIMIT / 1024)) ]
+	[[ "$output" == *"Read-only file system"* ]]
+	[ ! -e "$BUNDLE/rootfs/tmp/pv-x" ]
+	# Nothing left on the host's directory.
+	[ -z "$(ls -A "$dir")" ]
+	run pvx --root "$PV_WORK/no-such-dir" "$CID" -- true
+	[ "$status" -eq 125 ]
+}
+
+@test "exec --etc: the container's hostname, passwd and hosts files over the host's" {
+	exec_container
+	echo "pvuser:x:4242:4242::/:/bin/sh" >>"$BUNDLE/rootfs/etc/passwd"
+	run pvx --etc "$CID" -- sh -c 'cat /etc/hostname; getent passwd 4242'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$(cat "$BUNDLE/rootfs/etc/hostname")" ]
+	[[ "${lines[1]}" == pvuser:x:4242:* ]]
+	# Absolute symlinks resolve inside the container's root, not the host's.
+	rm -f "$BUNDLE/rootfs/etc/hosts"
+	echo "10.9.9.9 pv-in-container" >"$BUNDLE/rootfs/hosts.real"
+	ln -s /hosts.real "$BUNDLE/rootfs/etc/hosts"
+	run pvx --etc "$CID" -- cat /etc/hosts
+	[ "$output" = "10.9.9.9 pv-in-container" ]
+	run getent passwd 4242
+	[ "$status" -ne 0 ]
+}
+
+@test "exec --explain prints the plan and runs nothing" {
+	exec_container
+	run pvx --explain "$CID" -- touch "$PV_WORK/explained"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"join namespaces"* ]]
+	[[ "$output" == *"mount a fresh procfs"* ]]
+	[[ "$output" == *"/proc/meminfo"* ]]
+	[ ! -e "$PV_WORK/explained" ]
+}
+
+@test "exec: refused when the container has CAP_SYS_PTRACE, unless --force" {
+	new_bundle busybox
+	update_config '.process.capabilities.bounding += ["CAP_SYS_PTRACE"] | .process.capabilities.effective += ["CAP_SYS_PTRACE"] | .process.capabilities.permitted += ["CAP_SYS_PTRACE"]'
+	pv_start
+	wait_views
+	run pvx "$CID" -- true
+	echo "$output"
+	[ "$status" -eq 125 ]
+	[[ "$output" == *CAP_SYS_PTRACE* ]]
+	run pvx --force "$CID" -- true
+	[ "$status" -eq 0 ]
+}
+
+@test "exec: unknown container, --as-container and the user namespace are refused clearly" {
+	exec_container
+	run pvx pv-no-such-container -- true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"no such container"* ]]
+	run pvx --as-container "$CID" -- true
+	[ "$status" -eq 125 ]
+	[[ "$output" == *"not implemented"* ]]
+	run pvx --ns user "$CID" -- true
+	[ "$status" -eq 125 ]
+}
