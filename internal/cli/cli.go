@@ -15,6 +15,12 @@ import (
 // usageError marks errors that come from a wrong command line (exit 2).
 type usageError struct{ error }
 
+// exitStatus carries a status chosen by the command itself (procview exec
+// passes its tool's status through), printed by nobody.
+type exitStatus int
+
+func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
 // Main runs the CLI and returns the exit code: 0, 1 on failure, 2 on a bad
 // command line.
 func Main(args []string, stdout, stderr io.Writer) int {
@@ -28,6 +34,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	err := root.Execute()
 	if err == nil {
 		return 0
+	}
+	var st exitStatus
+	if errors.As(err, &st) {
+		return int(st)
 	}
 	fmt.Fprintln(stderr, "procview:", err)
 	var ue usageError
@@ -61,9 +71,13 @@ served by procviewd).`,
 		topCommand(),
 		installCommand("install"),
 		installCommand("uninstall"),
+		legacyCommand("exec", "run a host tool in a container's namespaces, seeing only the container", func(args []string, stdout, stderr io.Writer) error {
+			if code := execCmd(args, stdout, stderr); code != 0 {
+				return exitStatus(code)
+			}
+			return nil
+		}),
 	)
-	// procview exec (internal/cli/exec.go) is added here at merge, e.g.
-	// root.AddCommand(legacyCommand("exec", "run a host tool in a container's namespaces", execCmd)).
 	return root
 }
 
