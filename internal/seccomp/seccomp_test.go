@@ -67,12 +67,12 @@ func TestLayout64(t *testing.T) {
 // compat32 is struct compat_sysinfo (kernel/sys.c), as an i386 caller
 // declares struct sysinfo.
 type compat32 struct {
-	Uptime                                                         int32
-	Loads                                                          [3]uint32
+	Uptime                                                       int32
+	Loads                                                        [3]uint32
 	Totalram, Freeram, Sharedram, Bufferram, Totalswap, Freeswap uint32
-	Procs, Pad                                                     uint16
-	Totalhigh, Freehigh, MemUnit                                   uint32
-	F                                                              [8]byte
+	Procs, Pad                                                   uint16
+	Totalhigh, Freehigh, MemUnit                                 uint32
+	F                                                            [8]byte
 }
 
 func decode32(t *testing.T, b []byte) compat32 {
