@@ -7,7 +7,7 @@ UNIT_DIR   ?= /etc/systemd/system
 GO         ?= go
 GOFLAGS    ?= -trimpath
 VERSION    ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
-BINARIES   := procview-runc procview-hook procviewd procview
+BINARIES   := procview-runc procview-hook procviewd procview procview-agent
 
 export CGO_ENABLED := 0
 
@@ -21,6 +21,7 @@ build: ## build every binary into ./bin (static)
 	$(GO) build $(GOFLAGS) -ldflags "-s -w" -o bin/procview-hook ./hook
 	$(GO) build $(GOFLAGS) -ldflags "-s -w" -o bin/procviewd ./gen
 	$(GO) build $(GOFLAGS) -ldflags "-s -w" -o bin/procview ./cli
+	$(GO) build $(GOFLAGS) -ldflags "-s -w" -o bin/procview-agent ./syscall-agent
 
 deps: ## install the Debian packages the tests need, only those missing (root)
 	hack/deps.sh

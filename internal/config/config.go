@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -33,7 +35,13 @@ const (
 	AnnotationEnabled = "io.procview.enabled"
 	// AnnotationCPUView overrides CPUView for one container ("quota" or "cpuset").
 	AnnotationCPUView = "io.procview.cpu-view"
+	// AnnotationSyscalls overrides Syscalls for one container: a comma- or
+	// space-separated list ("sysinfo"), "" or "[]" or "none" for none.
+	AnnotationSyscalls = "io.procview.syscalls"
 )
+
+// AllSyscalls lists the system calls procview-agent can answer.
+var AllSyscalls = []string{"sysinfo"}
 
 // Fail modes.
 const (
@@ -87,6 +95,13 @@ type Config struct {
 	// graph root: the registry names unmanaged containers from their files.
 	DockerRoot string `toml:"docker_root"`
 	PodmanRoot string `toml:"podman_root"`
+	// Syscalls lists the system calls answered by procview-agent through
+	// seccomp user notification (where the runtime and kernel support it);
+	// empty turns it off.
+	Syscalls []string `toml:"syscalls"`
+	// AgentPath is the procview-agent binary procview-runc starts when its
+	// socket does not accept; empty means procview-agent next to the wrapper.
+	AgentPath string `toml:"agent_path"`
 }
 
 // Duration is a time.Duration that reads "1s" from TOML.
@@ -121,6 +136,7 @@ func Default() Config {
 		MetricsAddress:  "127.0.0.1:9847",
 		DockerRoot:      "/var/lib/docker",
 		PodmanRoot:      "/var/lib/containers/storage",
+		Syscalls:        []string{"sysinfo"},
 	}
 }
 
@@ -190,6 +206,11 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("time_namespace must be \"auto\" or \"off\", got %q", c.TimeNamespace)
 	}
+	for _, v := range c.Syscalls {
+		if !slices.Contains(AllSyscalls, v) {
+			return fmt.Errorf("syscalls: %q is not one of %v", v, AllSyscalls)
+		}
+	}
 	for _, v := range c.Views {
 		if !isView(v) {
 			return fmt.Errorf("unknown view %q", v)
@@ -218,4 +239,22 @@ func isView(name string) bool {
 		}
 	}
 	return false
+}
+
+// ParseSyscalls reads an io.procview.syscalls annotation: names separated
+// by commas or spaces, optionally in brackets and quotes; "", "[]" and
+// "none" mean none. Unknown names are an error.
+func ParseSyscalls(v string) ([]string, error) {
+	v = strings.Trim(strings.TrimSpace(v), "[]")
+	var out []string
+	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '"' || r == '\'' }) {
+		if f == "none" {
+			continue
+		}
+		if !slices.Contains(AllSyscalls, f) {
+			return nil, fmt.Errorf("%s: %q is not one of %v", AnnotationSyscalls, f, AllSyscalls)
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }

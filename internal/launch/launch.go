@@ -99,10 +99,21 @@ func Ensure(log logrus.FieldLogger, root state.Root, daemonPath, configPath stri
 // holds the lock: that is success too. Otherwise the error holds the end of
 // its stderr.
 func Spawn(log logrus.FieldLogger, root state.Root, daemonPath string, args []string) error {
-	if err := os.MkdirAll(string(root), 0o755); err != nil {
+	return SpawnUntil(log, string(root), root.StartLog(), daemonPath, args, func(pid int) bool {
+		b, err := os.ReadFile(root.PidFile())
+		return err == nil && string(b) == strconv.Itoa(pid)+"\n"
+	})
+}
+
+// SpawnUntil is Spawn for any long-lived procview process: it starts path
+// with args in its own session in dir (created), stderr in startLogPath,
+// and returns once ready(pid) holds, the process exited with status 0, or
+// StartWait passed.
+func SpawnUntil(log logrus.FieldLogger, dir, startLogPath, daemonPath string, args []string, ready func(pid int) bool) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create state root: %w", err)
 	}
-	startLog, err := os.OpenFile(root.StartLog(), os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_CLOEXEC, 0o600)
+	startLog, err := os.OpenFile(startLogPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return fmt.Errorf("open daemon start log: %w", err)
 	}
@@ -118,7 +129,6 @@ func Spawn(log logrus.FieldLogger, root state.Root, daemonPath string, args []st
 	log = log.WithField("pid", pid)
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	want := strconv.Itoa(pid) + "\n"
 	deadline := time.NewTimer(StartWait)
 	defer deadline.Stop()
 	tick := time.NewTicker(2 * time.Millisecond)
@@ -130,14 +140,14 @@ func Spawn(log logrus.FieldLogger, root state.Root, daemonPath string, args []st
 				log.Debug("procviewd exited: another one runs")
 				return nil
 			}
-			return fmt.Errorf("%s exited: %v: %s", daemonPath, err, tail(root.StartLog(), 512))
+			return fmt.Errorf("%s exited: %v: %s", daemonPath, err, tail(startLogPath, 512))
 		case <-deadline.C:
 			// Slow but alive: it keeps starting on its own.
-			log.WithField("waited", StartWait).Warn("started procviewd; it has not taken the lock yet")
+			log.WithField("waited", StartWait).Warn("started; not ready yet, it keeps starting on its own")
 			return nil
 		case <-tick.C:
-			if b, err := os.ReadFile(root.PidFile()); err == nil && string(b) == want {
-				log.Info("started procviewd")
+			if ready(pid) {
+				log.WithField("path", daemonPath).Info("started")
 				return nil
 			}
 		}

@@ -93,6 +93,15 @@ func executable(p string) (os.FileInfo, error) {
 // RuntimeNamespaces runs "<runtime> features" and returns the namespaces it
 // lists under linux.namespaces. CachedNamespaces keeps its answer.
 func RuntimeNamespaces(ctx context.Context, runtime string) ([]string, error) {
+	out, err := runFeatures(ctx, runtime)
+	if err != nil {
+		return nil, err
+	}
+	return parseFeatureNamespaces(out)
+}
+
+// runFeatures runs "<runtime> features" and returns its output.
+func runFeatures(ctx context.Context, runtime string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, featuresTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, runtime, "features")
@@ -102,7 +111,7 @@ func RuntimeNamespaces(ctx context.Context, runtime string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("run %s features: %w", runtime, err)
 	}
-	return parseFeatureNamespaces(out)
+	return out, nil
 }
 
 func parseFeatureNamespaces(b []byte) ([]string, error) {
@@ -128,32 +137,38 @@ func hasString(list []string, s string) bool { return slices.Contains(list, s) }
 // runtime (several ms) on every container start otherwise. A cache that
 // cannot be read or written is ignored.
 func CachedNamespaces(dir string) func(ctx context.Context, runtime string) ([]string, error) {
-	return func(ctx context.Context, runtime string) ([]string, error) {
+	return cachedFeature(dir, "features-", RuntimeNamespaces)
+}
+
+// cachedFeature keeps what ask answers about a runtime binary in
+// dir/<prefix><key>.json (see CachedNamespaces).
+func cachedFeature[T any](dir, prefix string, ask func(ctx context.Context, runtime string) (T, error)) func(ctx context.Context, runtime string) (T, error) {
+	return func(ctx context.Context, runtime string) (T, error) {
 		fi, err := os.Stat(runtime)
 		if err != nil {
-			return RuntimeNamespaces(ctx, runtime)
+			return ask(ctx, runtime)
 		}
 		st, ok := fi.Sys().(*syscall.Stat_t)
 		if !ok {
-			return RuntimeNamespaces(ctx, runtime)
+			return ask(ctx, runtime)
 		}
 		sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%d\x00%d.%d\x00%d.%d", runtime, st.Ino, st.Size,
 			st.Mtim.Sec, st.Mtim.Nsec, st.Ctim.Sec, st.Ctim.Nsec))
-		path := filepath.Join(dir, "features-"+hex.EncodeToString(sum[:8])+".json")
+		path := filepath.Join(dir, prefix+hex.EncodeToString(sum[:8])+".json")
 		if b, err := os.ReadFile(path); err == nil {
-			var nss []string
-			if json.Unmarshal(b, &nss) == nil {
-				return nss, nil
+			var v T
+			if json.Unmarshal(b, &v) == nil {
+				return v, nil
 			}
 		}
-		nss, err := RuntimeNamespaces(ctx, runtime)
+		v, err := ask(ctx, runtime)
 		if err != nil {
-			return nil, err
+			return v, err
 		}
-		if b, err := json.Marshal(nss); err == nil && os.MkdirAll(dir, 0o755) == nil {
+		if b, err := json.Marshal(v); err == nil && os.MkdirAll(dir, 0o755) == nil {
 			// Written whole then renamed: a concurrent reader sees the old
 			// file or the new one.
-			if tmp, err := os.CreateTemp(dir, ".features-*"); err == nil {
+			if tmp, err := os.CreateTemp(dir, "."+prefix+"*"); err == nil {
 				_, werr := tmp.Write(b)
 				cerr := tmp.Close()
 				if werr != nil || cerr != nil || os.Rename(tmp.Name(), path) != nil {
@@ -161,6 +176,6 @@ func CachedNamespaces(dir string) func(ctx context.Context, runtime string) ([]s
 				}
 			}
 		}
-		return nss, nil
+		return v, nil
 	}
 }

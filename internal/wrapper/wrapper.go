@@ -98,6 +98,10 @@ func Main(argv []string) int {
 		}
 	}
 
+	if a.Command == "exec" {
+		ensureAgentForExec(cfg, cfgPath, self, entry)
+	}
+
 	err = unix.Exec(rt, append([]string{rt}, argv[1:]...), os.Environ())
 	msg := fmt.Sprintf("procview-runc: exec %s: %v", rt, err)
 	entry.Error(msg)
@@ -125,6 +129,9 @@ type Wrapper struct {
 	Namespaces func(ctx context.Context, runtime string) ([]string, error)
 	// Boottime returns CLOCK_BOOTTIME seconds; nil means the real clock.
 	Boottime func() (int64, error)
+	// SeccompNotify reports whether the runtime supports SCMP_ACT_NOTIFY;
+	// nil means CachedSeccompNotify in the state root.
+	SeccompNotify func(ctx context.Context, runtime string) (bool, error)
 }
 
 // Prepare edits the config.json of a's bundle: it adds the procview hooks
@@ -151,6 +158,13 @@ func (w *Wrapper) Prepare(ctx context.Context, a Args) error {
 	mods, err := w.modifiers(ctx, s, log)
 	if err != nil {
 		return err
+	}
+	sys, err := w.syscallModifier(ctx, s, a.ContainerID, log)
+	if err != nil {
+		return err
+	}
+	if sys != nil {
+		mods = append(mods, sys)
 	}
 	if err := mods.Modify(s); err != nil {
 		return fmt.Errorf("edit spec %s: %w", path, err)
