@@ -26,3 +26,7 @@ teardown() { pv_teardown; }
 @test "same id: a container re-created with the same id within one round (poststop lost) gets live views and keeps its state" {
 	hard_same_id 1
 }
+
+@test "propagation: a container with an rshared /sys bind and shared rootfsPropagation leaves its parent's mounts and cpu/online unchanged; skipped view logged" {
+	hard_propagation 1
+}

@@ -126,3 +126,58 @@ hard_stopped() {
 	st=$("$RUNC" --root "$PV_RUNC_ROOT" state "$CID" 2>/dev/null | jq -r .status) || return 1
 	[ "$st" = stopped ]
 }
+
+# hard_propagation N: N containers whose /sys is an rshared bind of their
+# parent's /sys, with rootfsPropagation "shared" (docker's
+# `-v /sys:/sys:rshared`, Kubernetes' Bidirectional hostPath), started
+# through procview-runc. The parent is a private mount namespace of the
+# test (its /sys made rshared there, never on the host). Its mount table
+# and its /sys/devices/system/cpu/online must stay what they were, and the
+# skipped view must be named in procview's log and in runc's log.
+hard_propagation() {
+	local n=$1 i leaked=0 unlogged=0 out skipped
+	for i in $(seq "$n"); do
+		new_bundle busybox
+		# Replace runc's own sysfs and cgroup mounts by the rshared bind.
+		# runc's own mounts under a shared /sys (cgroup, the tmpfs masking
+		# /sys/firmware) would propagate by themselves: left out, so only
+		# procview's mounts are measured.
+		update_config '
+			.mounts |= map(select(.destination != "/sys" and .destination != "/sys/fs/cgroup"))
+			| .linux.maskedPaths |= map(select(startswith("/sys/") | not))
+			| .mounts += [{"destination": "/sys", "type": "bind", "source": "/sys", "options": ["rbind", "rshared", "nosuid", "noexec", "nodev"]}]
+			| .linux.rootfsPropagation = "shared"'
+		set_cmd 'sleep 100000'
+		: >"$PV_LOG"
+		: >"$BUNDLE/runc.log"
+		out=$(PV_TIMEOUT=$PV_TIMEOUT BUNDLE=$BUNDLE CID=$CID PV_WRAPPER=$PV_WRAPPER PV_RUNC_ROOT=$PV_RUNC_ROOT \
+			unshare --mount --propagation private sh -ec '
+			mount --make-rshared /sys
+			mounts() { awk "{print \$5, \$9, \$10}" /proc/self/mountinfo | sort; }
+			mounts >"$BUNDLE/mounts.before"
+			cat /sys/devices/system/cpu/online >"$BUNDLE/online.before"
+			timeout -k 5 "$PV_TIMEOUT" "$PV_WRAPPER" --root "$PV_RUNC_ROOT" --log "$BUNDLE/runc.log" --log-format json \
+				run -d -b "$BUNDLE" "$CID" </dev/null >"$BUNDLE/out.log" 2>&1 || { cat "$BUNDLE/out.log"; exit 1; }
+			mounts >"$BUNDLE/mounts.after"
+			cat /sys/devices/system/cpu/online >"$BUNDLE/online.after"
+		' 2>&1) || { echo "container $i: $out" >&2; return 1; }
+		if ! cmp -s "$BUNDLE/mounts.before" "$BUNDLE/mounts.after" || ! cmp -s "$BUNDLE/online.before" "$BUNDLE/online.after"; then
+			echo "container $i: the parent's mounts or cpu/online changed:" >&2
+			diff "$BUNDLE/mounts.before" "$BUNDLE/mounts.after" >&2
+			diff "$BUNDLE/online.before" "$BUNDLE/online.after" >&2
+			leaked=$((leaked + 1))
+		fi
+		if ! grep -q 'propagat' "$PV_LOG" || ! grep -q 'propagat' "$BUNDLE/runc.log"; then
+			echo "container $i: no warning in both logs" >&2
+			unlogged=$((unlogged + 1))
+		fi
+		# The /proc views sit on the container's own procfs: still mounted.
+		skipped=$(grep -c 'level=warning.*view skipped' "$PV_LOG") || true
+		"$RUNC" --root "$PV_RUNC_ROOT" delete --force "$CID" >/dev/null 2>&1 || true
+	done
+	rel_result hardening.propagation.skipped_views_last "$skipped"
+	rel_result hardening.propagation.containers "$n"
+	rel_result hardening.propagation.leaked "$leaked"
+	rel_result hardening.propagation.unlogged "$unlogged"
+	[ "$leaked" -eq 0 ] && [ "$unlogged" -eq 0 ] || false
+}

@@ -54,3 +54,7 @@ teardown() { pv_teardown; }
 @test "hardening: 5 same-id re-creations within one round, poststop lost: live views, state kept" {
 	hard_same_id 5
 }
+
+@test "hardening: 5 containers with an rshared /sys bind and shared rootfsPropagation: parent's mounts and cpu/online unchanged, skip logged" {
+	hard_propagation 5
+}
