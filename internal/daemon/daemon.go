@@ -168,6 +168,11 @@ func (d *Daemon) Round() {
 	}
 	for _, k := range keys {
 		s := d.sets[k]
+		if s != nil && d.replaced(k, s) {
+			d.Log.WithField("container", s.Meta.ID).Info("state directory replaced (same id re-created); adopting the new one")
+			d.drop(k, s)
+			s = nil
+		}
 		if s == nil {
 			s, err = publish.Adopt(d.Root, k)
 			if errors.Is(err, publish.ErrIncomplete) {
@@ -183,7 +188,7 @@ func (d *Daemon) Round() {
 		if d.gone(k, s) {
 			d.Log.WithField("container", s.Meta.ID).Info("container gone without poststop; removing its state")
 			d.drop(k, s)
-			_ = d.Root.Remove(k)
+			_ = d.Root.RemoveIf(k, s.DirID)
 			continue
 		}
 		grew, err := s.Refresh(d.Sampler, host)
@@ -193,6 +198,13 @@ func (d *Daemon) Round() {
 		d.note(k, err)
 	}
 	d.observe(host, start)
+}
+
+// replaced reports whether key's directory is no longer the one s was
+// opened from: the hook re-created the container (same id) since.
+func (d *Daemon) replaced(key string, s *publish.Set) bool {
+	id, err := d.Root.Ident(key)
+	return err == nil && id != s.DirID
 }
 
 // note logs a container's error when it changes, not every round.

@@ -24,6 +24,8 @@ const gcPercent = 50
 
 // Main runs procviewd and returns its exit code.
 func Main(args []string) int {
+	// Before anything else opens a descriptor (launch.CloseInherited).
+	launch.CloseInherited()
 	fl := flag.NewFlagSet("procviewd", flag.ContinueOnError)
 	cfgPath := fl.String("config", config.Path(), "configuration file")
 	ownCgroup := fl.Bool("own-cgroup", false, "move into its own cgroup (set when a hook starts the daemon)")

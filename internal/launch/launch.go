@@ -166,3 +166,32 @@ func tail(path string, n int) string {
 	}
 	return strings.TrimSpace(string(b))
 }
+
+// CloseInherited closes every descriptor above 2 that the process inherited
+// (one without FD_CLOEXEC: everything Go opens has it). procviewd calls it
+// first thing, as trampoline and as daemon: whoever started procview-runc
+// or the hook may have handed it descriptors meant for runc
+// (--preserve-fds, console sockets, pipes), and a long-lived root daemon
+// must not keep them open.
+func CloseInherited() {
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		// No /proc: probe the usual range.
+		for fd := 3; fd < 1024; fd++ {
+			closeIfInherited(fd)
+		}
+		return
+	}
+	for _, e := range fds {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			closeIfInherited(fd)
+		}
+	}
+}
+
+func closeIfInherited(fd int) {
+	flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+	if err == nil && flags&unix.FD_CLOEXEC == 0 {
+		unix.Close(fd)
+	}
+}

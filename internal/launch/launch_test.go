@@ -193,3 +193,24 @@ func holdLock(t *testing.T, root state.Root) {
 		t.Fatal(err)
 	}
 }
+
+func TestCloseInherited(t *testing.T) {
+	// What an exec'd process holds from its caller: no FD_CLOEXEC.
+	inherited, err := unix.Open("/dev/null", unix.O_RDONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := os.Open("/dev/null")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer own.Close()
+	CloseInherited()
+	if _, err := unix.FcntlInt(uintptr(inherited), unix.F_GETFD, 0); err != unix.EBADF {
+		unix.Close(inherited)
+		t.Errorf("inherited fd %d still open (F_GETFD err %v)", inherited, err)
+	}
+	if _, err := unix.FcntlInt(own.Fd(), unix.F_GETFD, 0); err != nil {
+		t.Errorf("own close-on-exec fd %d closed: %v", own.Fd(), err)
+	}
+}

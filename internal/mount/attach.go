@@ -96,7 +96,7 @@ func (s *source) clone() error {
 
 // attach mounts src over r.Target, filling in r. It runs in the container's
 // mount namespace.
-func attach(log logrus.FieldLogger, root *os.File, rootReal string, src *source, r *Result) {
+func attach(log logrus.FieldLogger, root *os.File, rootReal string, src *source, r *Result, prop *propagation) {
 	target, err := openTarget(root, rootReal, r.Target)
 	if err != nil {
 		r.Status, r.Err = StatusRefused, err
@@ -119,6 +119,12 @@ func attach(log logrus.FieldLogger, root *os.File, rootReal string, src *source,
 
 	attrs, err := checkTargetFile(target, r.Target)
 	if err != nil {
+		r.Status, r.Err = StatusRefused, err
+		return
+	}
+	// Every bind goes through here, on both paths below: a mount made on a
+	// shared peer of a mount outside the container appears outside too.
+	if err := prop.check(target, r.Target); err != nil {
 		r.Status, r.Err = StatusRefused, err
 		return
 	}

@@ -125,6 +125,9 @@ var (
 	// ErrBadPath: the target path is not an absolute, clean path under
 	// /proc or /sys.
 	ErrBadPath = errors.New("bad target path")
+	// ErrPropagates: the target's mount is a shared peer of a mount
+	// outside the container, so a bind there would appear outside too.
+	ErrPropagates = errors.New("mount would propagate out of the container")
 )
 
 // BindInto bind-mounts every Source over ROOTFS+Target inside the mount
@@ -182,8 +185,11 @@ func BindInto(log logrus.FieldLogger, pid int, rootfs string, binds []Bind) ([]R
 		}
 	}()
 
+	// Peer groups of runc's mount namespace (ours) and of init's: a view
+	// mounted on a container mount in one of them would show there.
+	prop := &propagation{outside: peerGroups("/proc/self/mountinfo", "/proc/1/mountinfo")}
 	err = onThrowawayThread(func() error {
-		return bindInNamespace(log, ns, rootfs, sources, results)
+		return bindInNamespace(log, ns, rootfs, sources, results, prop)
 	})
 	if err != nil {
 		return nil, err
@@ -230,7 +236,7 @@ func throwaway(fn func() error, errc chan<- error) {
 
 // bindInNamespace runs on a locked thread that it moves into ns. An error
 // means no bind was attempted.
-func bindInNamespace(log logrus.FieldLogger, ns *os.File, rootfs string, sources []*source, results []Result) error {
+func bindInNamespace(log logrus.FieldLogger, ns *os.File, rootfs string, sources []*source, results []Result, prop *propagation) error {
 	if err := unix.Unshare(unix.CLONE_FS); err != nil {
 		return fmt.Errorf("unshare CLONE_FS: %w", err)
 	}
@@ -242,6 +248,7 @@ func bindInNamespace(log logrus.FieldLogger, ns *os.File, rootfs string, sources
 		return fmt.Errorf("open rootfs %s in container mount namespace: %w", rootfs, err)
 	}
 	defer root.Close()
+	prop.readInside()
 	rootReal, err := realPath(root)
 	if err != nil {
 		return fmt.Errorf("resolve rootfs %s: %w", rootfs, err)
@@ -250,7 +257,7 @@ func bindInNamespace(log logrus.FieldLogger, ns *os.File, rootfs string, sources
 		if sources[i] == nil {
 			continue
 		}
-		attach(log, root, rootReal, sources[i], &results[i])
+		attach(log, root, rootReal, sources[i], &results[i], prop)
 	}
 	return nil
 }

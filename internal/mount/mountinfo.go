@@ -78,3 +78,72 @@ func unescape(s string) (string, error) {
 	}
 	return b.String(), nil
 }
+
+// mountEntry is what propagation checks need from one mountinfo line.
+type mountEntry struct {
+	id     int
+	point  string
+	shared int // peer group, 0 when the mount is not shared
+	master int // peer group it receives from, 0 when not a slave
+}
+
+// parseMountEntries parses mountinfo lines: mount ID (field 1), mount point
+// (field 5) and the optional fields "shared:N" and "master:N" (between
+// field 7 and the "-" separator).
+func parseMountEntries(data []byte) ([]mountEntry, error) {
+	var out []mountEntry
+	for n, line := range bytes.Split(data, []byte("\n")) {
+		fields := strings.Fields(string(line))
+		if len(fields) == 0 {
+			continue
+		}
+		if len(fields) < 7 {
+			return nil, fmt.Errorf("line %d: %d fields, want at least 7", n+1, len(fields))
+		}
+		id, err := strconv.Atoi(fields[0])
+		if err != nil {
+			return nil, fmt.Errorf("line %d: mount id %q: %w", n+1, fields[0], err)
+		}
+		e := mountEntry{id: id}
+		if e.point, err = unescape(fields[4]); err != nil {
+			return nil, fmt.Errorf("line %d: mount point %q: %w", n+1, fields[4], err)
+		}
+		for _, f := range fields[6:] {
+			if f == "-" {
+				break
+			}
+			if v, ok := strings.CutPrefix(f, "shared:"); ok {
+				e.shared, _ = strconv.Atoi(v)
+			} else if v, ok := strings.CutPrefix(f, "master:"); ok {
+				e.master, _ = strconv.Atoi(v)
+			}
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// peerGroups returns every peer group the mounts in mountinfo files belong
+// to or receive from. Files that cannot be read are skipped.
+func peerGroups(paths ...string) map[int]bool {
+	groups := map[int]bool{}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		entries, err := parseMountEntries(data)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			if e.shared != 0 {
+				groups[e.shared] = true
+			}
+			if e.master != 0 {
+				groups[e.master] = true
+			}
+		}
+	}
+	return groups
+}

@@ -33,6 +33,13 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
+	if dir := os.Getenv(envSharedTargetHelper); dir != "" {
+		if err := sharedTargetHelper(dir); err != nil {
+			fmt.Fprintln(os.Stderr, "shared target helper:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	if os.Getenv(envHookBinds) != "" {
 		if err := runTestHook(); err != nil {
 			fmt.Fprintln(os.Stderr, "test hook:", err)

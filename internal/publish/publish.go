@@ -33,6 +33,9 @@ type Set struct {
 	Meta  *state.Meta
 	Acct  *state.Acct
 	Files map[string]*viewfile.File
+	// DirID is the identity of the directory the files were opened in:
+	// when it changes, the container was re-created with the same id.
+	DirID state.Ident
 
 	// Last is the last cgroup sample and LastCPUs the CPUs the views
 	// showed then; Written counts view rewrites: the daemon hands them to
@@ -82,6 +85,9 @@ func Create(root state.Root, key string, meta *state.Meta, smp *views.Sampler, h
 			_ = root.Remove(key)
 		}
 	}()
+	if s.DirID, err = root.Ident(key); err != nil {
+		return nil, err
+	}
 	in, err := smp.Input(host, s.Target(), s.Acct)
 	if err != nil {
 		return nil, err
@@ -115,6 +121,15 @@ var ErrIncomplete = errors.New("container state incomplete")
 // Adopt opens an existing container's files, e.g. after a daemon restart.
 func Adopt(root state.Root, key string) (_ *Set, err error) {
 	dir := root.Dir(key)
+	// Before reading: files from a directory that replaces this one are
+	// then at worst adopted again next round.
+	dirID, err := root.Ident(key)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s", ErrIncomplete, key)
+	}
+	if err != nil {
+		return nil, err
+	}
 	meta, err := state.ReadMeta(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s", ErrIncomplete, key)
@@ -126,7 +141,7 @@ func Adopt(root state.Root, key string) (_ *Set, err error) {
 	if err != nil {
 		acct = &state.Acct{} // floors are an optimisation; values re-derive from counters
 	}
-	s := &Set{Root: root, Key: key, Meta: meta, Acct: acct, Files: map[string]*viewfile.File{}}
+	s := &Set{Root: root, Key: key, Meta: meta, Acct: acct, Files: map[string]*viewfile.File{}, DirID: dirID}
 	defer func() {
 		if err != nil {
 			s.Close()

@@ -49,8 +49,12 @@ func Read(path string) (*Spec, error) {
 	return s, nil
 }
 
-// Parse parses a config.json document; it must be a JSON object.
+// Parse parses a config.json document; it must be a JSON object whose keys
+// are unambiguous (checkKeys).
 func Parse(b []byte) (*Spec, error) {
+	if err := checkKeys(b); err != nil {
+		return nil, err
+	}
 	top, err := object(b)
 	if err != nil {
 		return nil, err

@@ -13,6 +13,7 @@
 package state
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -77,17 +78,65 @@ func (r Root) RuntimeCache() string { return filepath.Join(string(r), "runtime")
 // took the lock: why a daemon failed to start.
 func (r Root) StartLog() string { return filepath.Join(string(r), "procviewd.start.log") }
 
-var safeID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
+var (
+	safeID    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
+	hashedKey = regexp.MustCompile(`^h-[0-9a-f]{32}$`)
+)
 
 // Key turns a container id into a directory name. Ids that are not plain
 // names ('/', "..", very long, odd bytes) are hashed so no id can escape
-// the state root.
+// the state root. An id that looks like a hashed key is hashed too, so a
+// literal id can never name another container's directory.
 func Key(id string) string {
-	if safeID.MatchString(id) && id != "." && id != ".." {
+	if safeID.MatchString(id) && !hashedKey.MatchString(id) {
 		return id
 	}
 	sum := sha256.Sum256([]byte(id))
 	return "h-" + hex.EncodeToString(sum[:16])
+}
+
+// Ident is a container directory's identity. A container re-created with
+// the same id gets a new directory under the same key; its identity tells
+// the two apart.
+type Ident struct{ Dev, Ino uint64 }
+
+// Ident returns the identity of key's directory.
+func (r Root) Ident(key string) (Ident, error) {
+	var st unix.Stat_t
+	if err := unix.Lstat(r.Dir(key), &st); err != nil {
+		return Ident{}, fmt.Errorf("stat state of %s: %w", key, err)
+	}
+	return Ident{Dev: st.Dev, Ino: st.Ino}, nil
+}
+
+// RemoveIf deletes key's directory only while it is still the directory
+// id: a container that replaced it keeps its own. The directory is first
+// renamed aside, so what gets deleted is what was checked.
+func (r Root) RemoveIf(key string, id Ident) error {
+	var rnd [8]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return fmt.Errorf("remove state of %s: %w", key, err)
+	}
+	aside := filepath.Join(r.Containers(), ".gone-"+hex.EncodeToString(rnd[:]))
+	err := unix.Renameat2(unix.AT_FDCWD, r.Dir(key), unix.AT_FDCWD, aside, unix.RENAME_NOREPLACE)
+	if errors.Is(err, unix.ENOENT) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("remove state of %s: %w", key, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Lstat(aside, &st); err == nil && (Ident{Dev: st.Dev, Ino: st.Ino}) != id {
+		// Someone else's: put it back (unless its key was taken meanwhile).
+		if err := unix.Renameat2(unix.AT_FDCWD, aside, unix.AT_FDCWD, r.Dir(key), unix.RENAME_NOREPLACE); err != nil {
+			return fmt.Errorf("restore state of %s: %w", key, err)
+		}
+		return nil
+	}
+	if err := os.RemoveAll(aside); err != nil {
+		return fmt.Errorf("remove state of %s: %w", key, err)
+	}
+	return nil
 }
 
 // Meta describes one registered container.
@@ -171,14 +220,45 @@ func writeJSON(path string, v any) error {
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", path, err)
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return fmt.Errorf("write %s: %w", tmp, err)
+	// A fresh name, created exclusively and never through a symlink: a
+	// fixed "path.tmp" would be written through whatever sits there.
+	f, err := createTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
+	if err != nil {
+		return err
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("rename %s: %w", tmp, err)
+	tmp := f.Name()
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
+}
+
+// createTemp creates dir/prefix<random> with O_EXCL|O_NOFOLLOW, mode 0600.
+func createTemp(dir, prefix string) (*os.File, error) {
+	var rnd [8]byte
+	for range 10 {
+		if _, err := rand.Read(rnd[:]); err != nil {
+			return nil, fmt.Errorf("temp name: %w", err)
+		}
+		p := filepath.Join(dir, prefix+hex.EncodeToString(rnd[:]))
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("create temp file in %s: %w", dir, err)
+		}
+		return f, nil
+	}
+	return nil, fmt.Errorf("create temp file in %s: %w", dir, fs.ErrExist)
 }
 
 func readJSON(path string, v any) error {

@@ -64,7 +64,10 @@ func FindRuntime(name, pathEnv, self string) (string, error) {
 	dirs = append(dirs, filepath.SplitList(fallbackPath)...)
 	for _, dir := range dirs {
 		if dir == "" {
-			dir = "."
+			// POSIX reads an empty entry as the working directory: a
+			// runc there would be whatever the caller's cwd (a bundle)
+			// holds.
+			continue
 		}
 		p, err := filepath.Abs(filepath.Join(dir, name))
 		if err != nil {

@@ -50,6 +50,7 @@ func TestFindRuntime(t *testing.T) {
 	}
 	crun := filepath.Join(dir, "second", "crun")
 	writeExec(t, crun, "#!/bin/sh\n")
+	writeExec(t, filepath.Join(dir, "second", "pv-test-rt"), "#!/bin/sh\n")
 
 	path := func(sub ...string) string {
 		var p string
@@ -77,7 +78,10 @@ func TestFindRuntime(t *testing.T) {
 		{name: "absolute runtime not executable", rt: notExec, self: self, wantErr: true},
 		{name: "not found", rt: "procview-no-such-runtime", pathEnv: path("first"), self: self, wantErr: true},
 		{name: "self unknown", pathEnv: path("first", "second"), self: "", want: selfAsRunc},
+		// An empty PATH entry is not the working directory (which holds a runc here).
+		{name: "empty PATH entries", rt: "pv-test-rt", pathEnv: ":" + path("noexec") + "::", self: self, wantErr: true},
 	}
+	t.Chdir(filepath.Dir(real))
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := FindRuntime(tt.rt, tt.pathEnv, tt.self)
@@ -254,6 +258,9 @@ func TestPrepare(t *testing.T) {
 		{name: "configured hook path", cfg: func(c *config.Config, dir string) { c.HookPath = filepath.Join(dir, "bin", HookName) }, wantHooks: true},
 		{name: "missing hook binary", cfg: func(c *config.Config, dir string) { c.HookPath = filepath.Join(dir, "nope") }, wantErr: true},
 		{name: "garbage config.json", config: "{garbage", wantErr: true},
+		{name: "duplicate linux", config: `{"linux":{},"root":{"path":"rootfs"},"linux":{"seccomp":{"defaultAction":"SCMP_ACT_ERRNO"}}}`, wantErr: true},
+		{name: "Hooks in another case", config: `{"Hooks":{"createRuntime":[{"path":"/bin/true"}]},"linux":{}}`, wantErr: true},
+		{name: "hooks and Hooks", config: `{"hooks":{},"Hooks":{"prestart":[]},"linux":{}}`, wantErr: true},
 		{name: "opt-out", config: `{"annotations":{"io.procview.enabled":"false"},"linux":{}}`, wantErr: true, wantExcl: true},
 		{name: "crun -f", args: func(b string) Args { return Args{Command: "create", Bundle: b, ConfigFile: "x.json", ContainerID: "c"} }, wantErr: true},
 		{name: "missing bundle", args: func(b string) Args { return Args{Command: "create", Bundle: b + "/nope", ContainerID: "c"} }, wantErr: true},

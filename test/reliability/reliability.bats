@@ -6,6 +6,7 @@
 
 load ../bats/helpers
 load lib
+load hardening
 
 : "${REL_READS:=10000000}" "${REL_READ_CONTAINERS:=2}" "${REL_READERS_PER_CONTAINER:=2}"
 : "${REL_CRASH_CONTAINERS:=20}" "${REL_CRASH_KILLS:=5}"
@@ -40,4 +41,20 @@ teardown() { pv_teardown; }
 
 @test "churn: $REL_CHURN containers through procview-runc, $REL_CHURN_PARALLEL at a time" {
 	rel_churn "$REL_CHURN" "$REL_CHURN_PARALLEL"
+}
+
+@test "hardening: descriptors of procview-runc's caller never reach procviewd (5 daemon starts)" {
+	hard_fds 5
+}
+
+@test "hardening: duplicate or case-only-different keys leave config.json byte-identical, reason logged" {
+	hard_dupkeys linux-twice hooks-case deep-repeat
+}
+
+@test "hardening: 5 same-id re-creations within one round, poststop lost: live views, state kept" {
+	hard_same_id 5
+}
+
+@test "hardening: 5 containers with an rshared /sys bind and shared rootfsPropagation: parent's mounts and cpu/online unchanged, skip logged" {
+	hard_propagation 5
 }
