@@ -63,6 +63,8 @@ type reader struct {
 	// haveUsage and havePids: the v1 side of a hybrid host already has CPU
 	// usage / the pid lists, so the unified tree's copies would be ignored.
 	haveUsage, havePids bool
+	// probe marks the usage counters a Reader's Probe re-reads.
+	probe bool
 }
 
 // absent reports errors that mean "this file is not there": a missing file,
@@ -76,7 +78,11 @@ func absent(err error) bool {
 func (r reader) file(name string) (data []byte, ok bool, err error) {
 	name = path.Clean(name) // "./cpu.max" at the root of a v2 tree
 	if r.c != nil {
-		return r.c.file(name, r.slow, r.pidList)
+		data, ok, err = r.c.file(name, r.slow, r.pidList)
+		if r.probe && ok {
+			r.c.noteProbe(name, data)
+		}
+		return data, ok, err
 	}
 	data, err = fs.ReadFile(r.fsys, name)
 	if err != nil {
@@ -86,6 +92,14 @@ func (r reader) file(name string) (data []byte, ok bool, err error) {
 		return nil, false, fmt.Errorf("read %s: %w", name, err)
 	}
 	return data, true, nil
+}
+
+// probing marks the next file as one of the cgroup's usage counters: the
+// single files that move whenever the container does anything (memory
+// usage, CPU usage, I/O bytes), which Reader.Probe re-reads every round.
+func (r reader) probing() reader {
+	r.probe = true
+	return r
 }
 
 func (r reader) dirExists(name string) (bool, error) {
@@ -280,7 +294,7 @@ func (r reader) v1Memory(m *Memory, dir string, dirs []string) error {
 	if m.Limit, _, err = r.minLimit(dirs, "memory.limit_in_bytes"); err != nil {
 		return err
 	}
-	if m.Usage, _, err = parsed(r, dir+"/memory.usage_in_bytes", parseUint); err != nil {
+	if m.Usage, _, err = parsed(r.probing(), dir+"/memory.usage_in_bytes", parseUint); err != nil {
 		return err
 	}
 	swUsage, swOK, err := parsed(r, dir+"/memory.memsw.usage_in_bytes", parseUint)
@@ -375,7 +389,7 @@ func (r reader) v1Quota(c *CPU, dirs []string) error {
 const nsPerTick = 10_000_000
 
 func (r reader) v1Cpuacct(c *CPU, dir string) error {
-	usage, ok, err := parsed(r, dir+"/cpuacct.usage", parseUint)
+	usage, ok, err := parsed(r.probing(), dir+"/cpuacct.usage", parseUint)
 	if err != nil {
 		return err
 	}
@@ -441,7 +455,7 @@ func (r reader) firstCPUList(dirs []string, files ...string) ([]int, error) {
 func (r reader) v1Blkio(dir string) ([]DeviceIO, error) {
 	for _, prefix := range []string{"blkio.throttle.", "blkio."} {
 		for _, suffix := range []string{"_recursive", ""} {
-			b, okB, err := parsed(r, dir+"/"+prefix+"io_service_bytes"+suffix, parseBlkioRecursive)
+			b, okB, err := parsed(r.probing(), dir+"/"+prefix+"io_service_bytes"+suffix, parseBlkioRecursive)
 			if err != nil {
 				return nil, err
 			}
@@ -505,7 +519,7 @@ func (r reader) readV2(st *Stats, base, cgPath string) error {
 	if err := r.v2CPU(&st.CPU, dir, dirs); err != nil {
 		return err
 	}
-	devs, ok, err := parsed(r, dir+"/io.stat", parseIOStat)
+	devs, ok, err := parsed(r.probing(), dir+"/io.stat", parseIOStat)
 	if err != nil {
 		return err
 	}
@@ -524,7 +538,7 @@ func (r reader) readV2(st *Stats, base, cgPath string) error {
 }
 
 func (r reader) v2Memory(m *Memory, dir string, dirs []string) error {
-	usage, ok, err := parsed(r, dir+"/memory.current", parseUint)
+	usage, ok, err := parsed(r.probing(), dir+"/memory.current", parseUint)
 	if err != nil {
 		return err
 	}
@@ -583,7 +597,7 @@ func (r reader) v2CPU(c *CPU, dir string, dirs []string) error {
 	c.Quota, c.Period = best.q, best.p
 
 	if !r.haveUsage {
-		stat, ok, err := parsed(r, dir+"/cpu.stat", parseFlatKeyed)
+		stat, ok, err := parsed(r.probing(), dir+"/cpu.stat", parseFlatKeyed)
 		if err != nil {
 			return err
 		}

@@ -3,9 +3,11 @@ package cgroupstats
 import (
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io/fs"
 	"path"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -62,6 +64,12 @@ type Reader struct {
 	dirs    map[string]dirID  // dirExists results, refreshed on full rounds
 	ctl     map[string]string // controllerDirs, refreshed on full rounds
 	ctlErr  error
+	// probes are the usage counter files the last Read found (see
+	// reader.probing), probeSum the hash of their contents then or at the
+	// last Probe; curProbes collects them during a Read.
+	probes, curProbes []string
+	probeHash         maphash.Hash
+	probeSum          uint64
 	// rootFD is the tree's root directory (shared by every Reader of the
 	// tree, -1 when fsys gives no descriptors), to openat files
 	// relative to it: one syscall, where os.DirFS's Open costs seven
@@ -107,14 +115,10 @@ func (c *Reader) Read() (*Stats, error) {
 		// Others need descriptors more than we save syscalls.
 		c.closeFiles()
 	}
-	sp := scratchPool.Get().(*[]byte)
-	c.scratch = *sp
-	defer func() {
-		*sp = c.scratch[:0]
-		c.scratch = nil
-		scratchPool.Put(sp)
-	}()
+	defer c.takeScratch()()
 	c.n++
+	c.curProbes = c.curProbes[:0]
+	c.probeHash.Reset()
 	c.full = c.forced || c.FullEvery <= 1 || c.n >= c.FullEvery
 	if c.full {
 		c.n = 0
@@ -124,13 +128,78 @@ func (c *Reader) Read() (*Stats, error) {
 		// The cgroup was removed (and maybe recreated): start over.
 		c.closeFiles()
 		c.full = true
+		c.curProbes = c.curProbes[:0]
+		c.probeHash.Reset()
 		st, err = reader{fsys: c.fsys, c: c}.read(c.mode, c.loc)
 	}
 	c.forced = err != nil
+	if err == nil {
+		c.probes, c.curProbes = c.curProbes, c.probes
+		c.probeSum = c.probeHash.Sum64()
+	}
 	if errors.Is(err, errStale) {
 		return nil, fmt.Errorf("read cgroup: %w", err)
 	}
 	return st, err
+}
+
+// takeScratch lends the Reader a pooled scratch buffer until the returned
+// function gives it back.
+func (c *Reader) takeScratch() (giveBack func()) {
+	sp := scratchPool.Get().(*[]byte)
+	c.scratch = *sp
+	return func() {
+		*sp = c.scratch[:0]
+		c.scratch = nil
+		scratchPool.Put(sp)
+	}
+}
+
+// ForceFull makes the next Read a full round: limits, cpuset, ancestors
+// and every other slowly changing file are re-read. For callers that Read
+// rarely (a container whose counters did not move), the FullEvery cadence
+// counts too few reads to keep those fresh.
+func (c *Reader) ForceFull() { c.forced = true }
+
+// Probe re-reads only the cgroup's usage counters found by the last Read
+// (memory usage, CPU usage and I/O bytes: memory.usage_in_bytes,
+// cpuacct.usage, blkio.*io_service_bytes* on v1; memory.current, cpu.stat,
+// io.stat on v2), one pread each on kept descriptors, and reports whether
+// any changed since that Read or the last Probe. A container cannot do
+// anything (run, allocate, fork, do I/O) without moving one of them, so an
+// unmoved probe means a full Read would find the same usage. Before the
+// first Read, after an error, or when a counter cannot be read, it reports
+// moved, leaving the diagnosis to Read.
+func (c *Reader) Probe() (moved bool) {
+	if len(c.probes) == 0 || c.forced {
+		return true
+	}
+	if c.budget.over() {
+		c.closeFiles()
+	}
+	defer c.takeScratch()()
+	c.full = false
+	c.probeHash.Reset()
+	for _, name := range c.probes {
+		data, ok, err := c.file(name, false, false)
+		if err != nil || !ok {
+			c.forced = true
+			return true
+		}
+		c.probeHash.Write(data)
+	}
+	sum := c.probeHash.Sum64()
+	moved = sum != c.probeSum
+	c.probeSum = sum
+	return moved
+}
+
+// noteProbe records a usage counter read during a Read.
+func (c *Reader) noteProbe(name string, data []byte) {
+	if !slices.Contains(c.curProbes, name) {
+		c.curProbes = append(c.curProbes, name)
+		c.probeHash.Write(data)
+	}
 }
 
 // Close releases every descriptor the Reader holds.

@@ -53,6 +53,13 @@ type Config struct {
 	StateRoot string `toml:"state_root"`
 	// RefreshInterval is how often procviewd rewrites the views.
 	RefreshInterval Duration `toml:"refresh_interval"`
+
+	// RefreshMaxInterval is the longest a container's views go without a
+	// full refresh while its usage counters do not move and nobody reads
+	// them (docs/views.md, "Refresh"); at or below RefreshInterval every
+	// container is refreshed fully every round.
+	RefreshMaxInterval Duration `toml:"refresh_max_interval"`
+
 	// CPUView is "quota" or "cpuset".
 	CPUView string `toml:"cpu_view"`
 	// Views lists the views to provide; empty means all.
@@ -111,6 +118,8 @@ func Default() Config {
 		ProcRoot:        "/proc",
 		HookTimeout:     10,
 		TimeNamespace:   "auto",
+
+		RefreshMaxInterval: Duration{10 * time.Second},
 	}
 }
 

@@ -17,7 +17,9 @@ import (
 
 	"github.com/procview/procview/internal/cgroupstats"
 	"github.com/procview/procview/internal/config"
+	"github.com/procview/procview/internal/hoststats"
 	"github.com/procview/procview/internal/publish"
+	"github.com/procview/procview/internal/readwatch"
 	"github.com/procview/procview/internal/state"
 	"github.com/procview/procview/internal/views"
 )
@@ -32,12 +34,15 @@ type Daemon struct {
 	Root    state.Root
 	Sampler *views.Sampler
 
-	sets    map[string]*publish.Set
-	inits   map[string]*initProbe // kept /proc/<init>/stat per container
-	failed  map[string]string     // last error per container, to log changes only
-	lock    *os.File
-	nofile  int    // RLIMIT_NOFILE, to size Sampler.FDBudget
-	statBuf []byte // scratch for the init probes
+	sets        map[string]*publish.Set
+	sched       map[string]*schedule // when each container needs a full refresh
+	watch       *readwatch.Watcher   // reads of views; nil: treat every view as read
+	watchWarned bool
+	inits       map[string]*initProbe // kept /proc/<init>/stat per container
+	failed      map[string]string     // last error per container, to log changes only
+	lock        *os.File
+	nofile      int    // RLIMIT_NOFILE, to size Sampler.FDBudget
+	statBuf     []byte // scratch for the init probes
 }
 
 // New builds a daemon for cfg reading the live system.
@@ -115,7 +120,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer d.shutdown()
 	t := time.NewTicker(d.Cfg.RefreshInterval.Duration)
 	defer t.Stop()
-	d.Log.WithFields(logrus.Fields{"state_root": d.Root, "interval": d.Cfg.RefreshInterval}).Info("procviewd running")
+	d.startWatch()
+	d.Log.WithFields(logrus.Fields{"state_root": d.Root, "interval": d.Cfg.RefreshInterval,
+		"max_interval": d.Cfg.RefreshMaxInterval}).Info("procviewd running")
 	for {
 		d.Round()
 		select {
@@ -130,6 +137,8 @@ func (d *Daemon) shutdown() {
 	for k, s := range d.sets {
 		d.drop(k, s)
 	}
+	d.watch.Close()
+	d.watch = nil
 	if d.lock != nil {
 		// Remove the pid file only while still holding the lock, so a new
 		// daemon's pid file is never deleted.
@@ -139,7 +148,9 @@ func (d *Daemon) shutdown() {
 	}
 }
 
-// Round adopts new containers, drops removed ones and refreshes the rest.
+// Round adopts new containers, drops removed ones and refreshes those that
+// need it (see due): the cost of a round follows what changed and what was
+// read, not the number of containers.
 func (d *Daemon) Round() {
 	keys, err := d.Root.List()
 	if err != nil {
@@ -159,11 +170,9 @@ func (d *Daemon) Round() {
 	if d.nofile > 0 {
 		d.budgetFDs(len(keys))
 	}
-	host, err := d.Sampler.Host()
-	if err != nil {
-		d.Log.WithError(err).Warn("read host")
-		return
-	}
+	d.drainReads()
+	now := d.now()
+	var host *hoststats.Host // read once, by the first container due
 	for _, k := range keys {
 		s := d.sets[k]
 		if s == nil {
@@ -178,17 +187,27 @@ func (d *Daemon) Round() {
 			d.sets[k] = s
 			d.Log.WithField("container", s.Meta.ID).Debug("adopted")
 		}
+		if !d.due(k, s, now) {
+			continue
+		}
 		if d.gone(k, s) {
 			d.Log.WithField("container", s.Meta.ID).Info("container gone without poststop; removing its state")
 			d.drop(k, s)
 			_ = d.Root.Remove(k)
 			continue
 		}
+		if host == nil {
+			if host, err = d.Sampler.Host(); err != nil {
+				d.Log.WithError(err).Warn("read host")
+				return
+			}
+		}
 		grew, err := s.Refresh(d.Sampler, host)
 		if len(grew) > 0 {
 			d.Log.WithFields(logrus.Fields{"container": s.Meta.ID, "views": grew}).Info("view length grew beyond its slack")
 		}
 		d.note(k, err)
+		d.refreshed(k, s, now, err)
 	}
 }
 
@@ -213,6 +232,10 @@ func (d *Daemon) note(key string, err error) {
 func (d *Daemon) drop(key string, s *publish.Set) {
 	s.Close()
 	delete(d.sets, key)
+	delete(d.sched, key)
+	if d.watch != nil {
+		d.watch.Forget(key)
+	}
 	if p := d.inits[key]; p != nil {
 		p.close()
 		delete(d.inits, key)
