@@ -78,7 +78,7 @@ func absent(err error) bool {
 func (r reader) file(name string) (data []byte, ok bool, err error) {
 	name = path.Clean(name) // "./cpu.max" at the root of a v2 tree
 	if r.c != nil {
-		data, ok, err = r.c.file(name, r.slow, r.pidList)
+		data, ok, err = r.c.file(name, r.slow, r.pidList, r.probe)
 		if r.probe && ok {
 			r.c.noteProbe(name, data)
 		}

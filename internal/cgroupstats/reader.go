@@ -181,7 +181,7 @@ func (c *Reader) Probe() (moved bool) {
 	c.full = false
 	c.probeHash.Reset()
 	for _, name := range c.probes {
-		data, ok, err := c.file(name, false, false)
+		data, ok, err := c.file(name, false, false, true)
 		if err != nil || !ok {
 			c.forced = true
 			return true
@@ -309,7 +309,9 @@ type dirID struct {
 
 // file returns the content of name (its buffer is reused by the next read).
 // With keep, a fresh content is also kept for later slow reads of name.
-func (c *Reader) file(name string, slow, keep bool) ([]byte, bool, error) {
+// probe marks a usage counter, which may keep a descriptor from the
+// budget's reserve.
+func (c *Reader) file(name string, slow, keep, probe bool) ([]byte, bool, error) {
 	e := c.files[name]
 	if e == nil {
 		e = &cached{fd: -1}
@@ -354,7 +356,7 @@ func (c *Reader) file(name string, slow, keep bool) ([]byte, bool, error) {
 		e.data = append(e.data[:0], data...)
 	}
 	if fd >= 0 {
-		if !slow && !pidListV1(c.mode, name) && c.budget.take() {
+		if !slow && !pidListV1(c.mode, name) && c.budget.take(probe) {
 			e.fd = fd
 		} else {
 			unix.Close(fd)
@@ -450,8 +452,9 @@ func readFD(fd int, buf []byte) ([]byte, error) {
 // caching never starves the view files of descriptors. The zero value
 // allows none; a nil *FDBudget allows any number.
 type FDBudget struct {
-	max  atomic.Int64
-	used atomic.Int64
+	max     atomic.Int64
+	used    atomic.Int64
+	reserve atomic.Int64 // of max, for probes only
 }
 
 // NewFDBudget allows max kept descriptors.
@@ -477,11 +480,24 @@ func (b *FDBudget) Used() int {
 	return int(b.used.Load())
 }
 
-func (b *FDBudget) take() bool {
+// SetReserve keeps n of the descriptors for usage counters (probes): a
+// container that does not change is probed every round and read fully
+// rarely, so its counters are the files worth keeping open.
+func (b *FDBudget) SetReserve(n int) {
+	if b != nil {
+		b.reserve.Store(int64(n))
+	}
+}
+
+func (b *FDBudget) take(probe bool) bool {
 	if b == nil {
 		return true
 	}
-	if b.used.Add(1) > b.max.Load() {
+	limit := b.max.Load()
+	if !probe {
+		limit -= b.reserve.Load()
+	}
+	if b.used.Add(1) > limit {
 		b.used.Add(-1)
 		return false
 	}

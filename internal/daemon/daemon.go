@@ -92,7 +92,12 @@ const fdReserve = 256
 // of the registered containers leave free.
 func (d *Daemon) budgetFDs(containers int) {
 	d.Sampler.FDBudget.SetMax(max(0, d.nofile-fdReserve-fdsPerContainer*containers))
+	d.Sampler.FDBudget.SetReserve(probesPerContainer * containers)
 }
+
+// probesPerContainer bounds the usage counter files of one container
+// (memory, CPU, I/O), kept open first: they are read every round.
+const probesPerContainer = 3
 
 // Lock takes the state root's lock or returns ErrRunning.
 func (d *Daemon) Lock() error {

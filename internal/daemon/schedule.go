@@ -29,7 +29,14 @@ import (
 type schedule struct {
 	next uint64 // boottime ns of the next safety-net full refresh
 	read bool   // a view was read since the last write
+	slow uint64 // boottime ns of the last read of the slow files
 }
+
+// slowEvery is how old the limits, cpuset and ancestors' files may be when
+// a container is refreshed: a limit update shows at the first refresh at
+// least this long after the last (as with a 1 s interval's full rounds,
+// cgroupstats.DefaultFullEvery).
+const slowEvery = 5 * uint64(time.Second)
 
 // startWatch opens the read watch; without one every container is
 // refreshed every round (the cost of the old loop, never stale).
@@ -80,14 +87,17 @@ func (d *Daemon) drainReads() {
 // a read nor the safety net already decided.
 func (d *Daemon) due(key string, s *publish.Set, now uint64) bool {
 	sc := d.sched[key]
-	switch {
-	case sc == nil, sc.read, d.watch == nil:
-		return true
-	case now >= sc.next:
-		s.ForceFull()
+	if sc == nil || d.watch == nil {
 		return true
 	}
-	return s.Probe()
+	if !sc.read && now < sc.next && !s.Probe() {
+		return false
+	}
+	if now >= sc.slow+slowEvery {
+		s.ForceFull()
+		sc.slow = now
+	}
+	return true
 }
 
 // refreshed schedules the next safety-net refresh and re-arms the read
@@ -104,7 +114,7 @@ func (d *Daemon) refreshed(key string, s *publish.Set, now uint64, err error) {
 	max := uint64(d.Cfg.RefreshMaxInterval.Duration)
 	sc := d.sched[key]
 	if sc == nil {
-		sc = &schedule{}
+		sc = &schedule{slow: now}
 		d.sched[key] = sc
 		sc.next = now + rand.Uint64N(max) + uint64(time.Millisecond)
 	} else {
