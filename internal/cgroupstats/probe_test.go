@@ -93,3 +93,34 @@ func TestForceFull(t *testing.T) {
 		t.Errorf("after ForceFull: limit %d, want %d", st.Memory.Limit, 1<<20)
 	}
 }
+
+// TestAncestorCache: Readers sharing an AncestorCache read a parent's file
+// once per round: a change on disk shows after NextRound, not before.
+func TestAncestorCache(t *testing.T) {
+	root, loc, r := fixtureReader(t, "v2-nested-parent128m-quota1.5-leaf512m", nil, 1)
+	r.Ancestors = NewAncestorCache()
+	st, err := r.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Memory.Limit != 128<<20 {
+		t.Fatalf("limit %d, want the parent's 128 MiB", st.Memory.Limit)
+	}
+	parent := filepath.Join(root, path.Dir(loc.Unified), "memory.max")
+	if err := os.WriteFile(parent, []byte("67108864\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if st, err = r.Read(); err != nil {
+		t.Fatal(err)
+	}
+	if st.Memory.Limit != 128<<20 {
+		t.Errorf("same round: limit %d, want the shared 128 MiB", st.Memory.Limit)
+	}
+	r.Ancestors.NextRound()
+	if st, err = r.Read(); err != nil {
+		t.Fatal(err)
+	}
+	if st.Memory.Limit != 64<<20 {
+		t.Errorf("next round: limit %d, want the parent's new 64 MiB", st.Memory.Limit)
+	}
+}

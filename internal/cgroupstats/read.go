@@ -65,6 +65,9 @@ type reader struct {
 	haveUsage, havePids bool
 	// probe marks the usage counters a Reader's Probe re-reads.
 	probe bool
+	// ancestor marks a file of an ancestor cgroup, which a Reader may
+	// take from (and give to) its Ancestors cache.
+	ancestor bool
 }
 
 // absent reports errors that mean "this file is not there": a missing file,
@@ -77,6 +80,9 @@ func absent(err error) bool {
 // file reads name; ok is false when it does not exist.
 func (r reader) file(name string) (data []byte, ok bool, err error) {
 	name = path.Clean(name) // "./cpu.max" at the root of a v2 tree
+	if r.c != nil && r.ancestor && r.c.Ancestors != nil {
+		return r.c.ancestorFile(name, r.slow)
+	}
 	if r.c != nil {
 		data, ok, err = r.c.file(name, r.slow, r.pidList, r.probe)
 		if r.probe && ok {
@@ -92,6 +98,13 @@ func (r reader) file(name string) (data []byte, ok bool, err error) {
 		return nil, false, fmt.Errorf("read %s: %w", name, err)
 	}
 	return data, true, nil
+}
+
+// up marks the file read for the i-th directory of a chain (0: the
+// cgroup itself, above: its ancestors).
+func (r reader) up(i int) reader {
+	r.ancestor = i > 0
+	return r
 }
 
 // probing marks the next file as one of the cgroup's usage counters: the
@@ -145,8 +158,8 @@ func parsed[T any](r reader, name string, parse func([]byte) (T, error)) (v T, o
 func (r reader) minLimit(dirs []string, file string) (limit uint64, seen bool, err error) {
 	r.slow = true
 	limit = Unlimited
-	for _, d := range dirs {
-		v, ok, err := parsed(r, d+"/"+file, parseLimit)
+	for i, d := range dirs {
+		v, ok, err := parsed(r.up(i), d+"/"+file, parseLimit)
 		if err != nil {
 			return 0, false, err
 		}
@@ -364,11 +377,11 @@ func (r reader) v1Quota(c *CPU, dirs []string) error {
 	r.slow = true
 	best := quota{q: -1}
 	for i, d := range dirs {
-		q, okQ, err := parsed(r, d+"/cpu.cfs_quota_us", parseInt)
+		q, okQ, err := parsed(r.up(i), d+"/cpu.cfs_quota_us", parseInt)
 		if err != nil {
 			return err
 		}
-		p, okP, err := parsed(r, d+"/cpu.cfs_period_us", parseUint)
+		p, okP, err := parsed(r.up(i), d+"/cpu.cfs_period_us", parseUint)
 		if err != nil {
 			return err
 		}
@@ -438,9 +451,9 @@ func (r reader) v1Cpuacct(c *CPU, dir string) error {
 // first), trying files in order in each directory.
 func (r reader) firstCPUList(dirs []string, files ...string) ([]int, error) {
 	r.slow = true
-	for _, d := range dirs {
+	for i, d := range dirs {
 		for _, f := range files {
-			cpus, ok, err := parsed(r, d+"/"+f, parseCPUList)
+			cpus, ok, err := parsed(r.up(i), d+"/"+f, parseCPUList)
 			if err != nil {
 				return nil, err
 			}
@@ -576,7 +589,7 @@ func (r reader) v2CPU(c *CPU, dir string, dirs []string) error {
 	rs := r
 	rs.slow = true
 	for i, d := range dirs {
-		data, ok, err := rs.file(d + "/cpu.max")
+		data, ok, err := rs.up(i).file(d + "/cpu.max")
 		if err != nil {
 			return err
 		}

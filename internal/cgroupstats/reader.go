@@ -46,6 +46,9 @@ type Reader struct {
 	// FullEvery is the period of full rounds in reads; <= 1 makes every read
 	// full (still reusing open counter files).
 	FullEvery int
+	// Ancestors, when set, shares the files of ancestor cgroups between
+	// the Readers of one round (see AncestorCache).
+	Ancestors *AncestorCache
 	// StalePidLists lets a read serve cgroup.procs and tasks (cgroup.threads
 	// on v2) from the last read that fetched them, and fetch them only on
 	// full rounds. Set it for reads whose caller does not need the current
@@ -512,4 +515,59 @@ func (b *FDBudget) release() {
 
 func (b *FDBudget) over() bool {
 	return b != nil && b.used.Load() > b.max.Load()
+}
+
+// AncestorCache shares the files of ancestor cgroups (a parent's limits,
+// the root's cpuset) between the Readers of one round: a thousand
+// containers under one parent read the parent's files once per round, not
+// a thousand times. Only content read afresh (on a Reader's full round) is
+// shared, and only until NextRound. Not safe for concurrent use.
+type AncestorCache struct {
+	round uint64
+	files map[string]*ancestorEntry
+}
+
+type ancestorEntry struct {
+	round uint64
+	ok    bool
+	data  []byte
+}
+
+// NewAncestorCache returns an empty cache at round 1.
+func NewAncestorCache() *AncestorCache {
+	return &AncestorCache{round: 1, files: map[string]*ancestorEntry{}}
+}
+
+// NextRound forgets every shared file; entries no Reader refreshed for
+// pruneAfter rounds (a removed parent cgroup) are dropped.
+func (a *AncestorCache) NextRound() {
+	a.round++
+	if a.round%pruneAfter == 0 {
+		for name, e := range a.files {
+			if a.round-e.round > pruneAfter {
+				delete(a.files, name)
+			}
+		}
+	}
+}
+
+const pruneAfter = 256
+
+// ancestorFile reads name through the cache.
+func (c *Reader) ancestorFile(name string, slow bool) ([]byte, bool, error) {
+	a := c.Ancestors
+	if e := a.files[name]; e != nil && e.round == a.round {
+		return e.data, e.ok, nil
+	}
+	data, ok, err := c.file(name, slow, false, false)
+	if err != nil || !c.full {
+		return data, ok, err
+	}
+	e := a.files[name]
+	if e == nil {
+		e = &ancestorEntry{}
+		a.files[name] = e
+	}
+	e.round, e.ok, e.data = a.round, ok, append(e.data[:0], data...)
+	return e.data, ok, nil
 }

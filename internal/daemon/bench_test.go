@@ -173,6 +173,7 @@ func quietLog() logrus.FieldLogger {
 // containers in its first Round.
 func newTestDaemon(h *fakeHost, root state.Root) *Daemon {
 	h.smp.FDBudget = cgroupstats.NewFDBudget(0) // sized by Round, as in New
+	h.smp.Ancestors = cgroupstats.NewAncestorCache()
 	return &Daemon{
 		nofile:  openFileLimit(),
 		inits:   map[string]*initProbe{},

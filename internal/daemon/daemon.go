@@ -62,6 +62,7 @@ func New(cfg config.Config, log logrus.FieldLogger) (*Daemon, error) {
 			SysFS:  os.DirFS(filepath.Join(filepath.Dir(filepath.Clean(cfg.ProcRoot)), "sys")),
 			// Sized every round by budgetFDs.
 			FDBudget:      cgroupstats.NewFDBudget(0),
+			Ancestors:     cgroupstats.NewAncestorCache(),
 			FreezeCPUInfo: true,
 		},
 		sets:   map[string]*publish.Set{},
@@ -176,6 +177,9 @@ func (d *Daemon) Round() {
 		d.budgetFDs(len(keys))
 	}
 	d.drainReads()
+	if d.Sampler.Ancestors != nil {
+		d.Sampler.Ancestors.NextRound()
+	}
 	now := d.now()
 	var host *hoststats.Host // read once, by the first container due
 	for _, k := range keys {
