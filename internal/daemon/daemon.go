@@ -34,15 +34,17 @@ type Daemon struct {
 	Root    state.Root
 	Sampler *views.Sampler
 
-	sets        map[string]*publish.Set
+	sets    map[string]*publish.Set
+	inits   map[string]*initProbe // kept /proc/<init>/stat per container
+	failed  map[string]string     // last error per container, to log changes only
+	lock    *os.File
+	nofile  int    // RLIMIT_NOFILE, to size Sampler.FDBudget
+	statBuf []byte // scratch for the init probes
+
+	// The adaptive loop (schedule.go).
 	sched       map[string]*schedule // when each container needs a full refresh
-	watch       *readwatch.Watcher   // reads of views; nil: treat every view as read
+	watch       *readwatch.Watcher   // reads of views; nil: every container is due every round
 	watchWarned bool
-	inits       map[string]*initProbe // kept /proc/<init>/stat per container
-	failed      map[string]string     // last error per container, to log changes only
-	lock        *os.File
-	nofile      int    // RLIMIT_NOFILE, to size Sampler.FDBudget
-	statBuf     []byte // scratch for the init probes
 }
 
 // New builds a daemon for cfg reading the live system.
@@ -182,6 +184,7 @@ func (d *Daemon) Round() {
 	}
 	now := d.now()
 	var host *hoststats.Host // read once, by the first container due
+	var hostErr error
 	for _, k := range keys {
 		s := d.sets[k]
 		if s == nil {
@@ -205,11 +208,14 @@ func (d *Daemon) Round() {
 			_ = d.Root.Remove(k)
 			continue
 		}
-		if host == nil {
-			if host, err = d.Sampler.Host(); err != nil {
-				d.Log.WithError(err).Warn("read host")
-				return
+		if host == nil && hostErr == nil {
+			if host, hostErr = d.Sampler.Host(); hostErr != nil {
+				d.Log.WithError(hostErr).Warn("read host")
 			}
+		}
+		if hostErr != nil {
+			d.refreshed(k, s, now, hostErr) // retried next round
+			continue
 		}
 		grew, err := s.Refresh(d.Sampler, host)
 		if len(grew) > 0 {
