@@ -241,10 +241,39 @@ static int cmd_stale(int argc, char **argv)
 	return 0;
 }
 
+/* tick: a container that changes every second, as little as that takes:
+ * once a second, map and touch 256 KiB or unmap it again, so the cgroup's
+ * memory and CPU usage both move and nothing else happens. */
+static int cmd_tick(int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 0) {
+		fprintf(stderr, "usage: reader tick\n");
+		return 2;
+	}
+	const size_t bytes = 256 << 10;
+	char *p = NULL;
+	struct timespec one = {1, 0};
+	for (;;) {
+		nanosleep(&one, NULL);
+		if (p) {
+			munmap(p, bytes);
+			p = NULL;
+			continue;
+		}
+		p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED) {
+			perror("mmap");
+			return 1;
+		}
+		memset(p, 1, bytes);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: reader lat|loop|stale ...\n");
+		fprintf(stderr, "usage: reader lat|loop|stale|tick ...\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "lat"))
@@ -253,6 +282,8 @@ int main(int argc, char **argv)
 		return cmd_loop(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "stale"))
 		return cmd_stale(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "tick"))
+		return cmd_tick(argc - 2, argv + 2);
 	fprintf(stderr, "reader: unknown command %s\n", argv[1]);
 	return 2;
 }

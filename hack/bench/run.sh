@@ -4,7 +4,8 @@
 # writes docs/benchmarks.md. Benchmarks report; they never fail on a missed
 # goal. Parts:
 #   1 read latency in real containers: view vs native procfs vs tmpfs copy vs LXCFS
-#   2 refresh cost of procviewd at N = 1, 100, 1000 containers
+#   2 refresh cost of procviewd at N = 1, 100, 1000 containers: all idle,
+#     10 % changing every second, all changing, and the every-round loop
 #   3 daemon CPU with 50 idle vs 50 reading containers (and LXCFS)
 #   4 start overhead: runc run vs procview-runc run
 #   5 staleness: cgroup change -> visible in the view
@@ -13,7 +14,9 @@
 # Environment: BENCH_QUICK=1 shrinks every part (a smoke run, minutes less);
 # BENCH_PARTS="1 2 3 4 5 6" picks parts; BENCH_OUT=FILE writes the report
 # elsewhere than docs/benchmarks.md; BENCH_GO=0 skips the Go micro-benchmarks;
-# BENCH_RESULTS=DIR keeps the raw measurements.
+# BENCH_RESULTS=DIR keeps the raw measurements; BENCH_REFRESH_NS="1 100"
+# and BENCH_REFRESH_MAX=30s change part 2's container counts and
+# refresh_max_interval (default: procviewd's).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -36,14 +39,18 @@ QUICK=${BENCH_QUICK:-0}
 PARTS=${BENCH_PARTS:-1 2 3 4 5 6}
 OUT=${BENCH_OUT:-$PV_REPO/docs/benchmarks.md}
 if [ "$QUICK" = 1 ]; then
-	LAT_N=2000 LAT_N_FUSE=200 LAT_REPS=2 REFRESH_NS="1 100" REFRESH_WIN=4 IND_N=6 IND_WIN=4
+	LAT_N=2000 LAT_N_FUSE=200 LAT_REPS=2 REFRESH_NS="1 100" REFRESH_WIN=10 IND_N=6 IND_WIN=4
 	START_RUNS=4 STALE_TRIALS=10 STALE_TRIALS_FUSE=4
 else
-	LAT_N=20000 LAT_N_FUSE=1000 LAT_REPS=9 REFRESH_NS="1 100 1000" REFRESH_WIN=10 IND_N=50 IND_WIN=10
+	LAT_N=20000 LAT_N_FUSE=1000 LAT_REPS=9 REFRESH_NS="1 100 1000" REFRESH_WIN=20 IND_N=50 IND_WIN=10
 	START_RUNS=24 STALE_TRIALS=100 STALE_TRIALS_FUSE=20
 fi
 STALE_MIB=32
-STRACE_RUN=live-hybrid-100
+# Part 2's N, refresh_max_interval (the default in deploy/config.toml) and the run strace
+# looks into: the idle load at the largest N.
+REFRESH_NS=${BENCH_REFRESH_NS:-$REFRESH_NS}
+REFRESH_MAX=${BENCH_REFRESH_MAX:-$(awk -F'"' '/^refresh_max_interval/ {print $2}' "$PV_REPO/deploy/config.toml")}
+STRACE_RUN=live-hybrid-${REFRESH_NS##* }-idle
 
 # Everything the run makes lives below these, and is removed on exit.
 B=/run/procview-bench
@@ -290,35 +297,57 @@ _loops_done() {
 ###############################################################################
 # Part 2: refresh cost
 ###############################################################################
-# refresh_measure NAME CONFIG N: run a procviewd on CONFIG, measure a window.
+# Loads of part 2, run at the largest N (the others run "idle" only):
+#   idle        every container sleeps; nobody reads its views
+#   10pct       the first tenth of the containers change every second
+#   all         every container changes every second
+#   everyround  idle, with refresh_max_interval = refresh_interval: the loop
+#               that refreshes every container fully every round (the
+#               cost the adaptive loop is measured against)
+#   idle30      idle, with refresh_max_interval = 30s (what a longer safety
+#               net buys)
+REFRESH_LOADS="everyround idle idle30 10pct all"
+
+# changing N LOAD: how many containers change every second under LOAD.
+changing() {
+	case $2 in
+	10pct) echo $(($1 / 10)) ;;
+	all) echo "$1" ;;
+	*) echo 0 ;;
+	esac
+}
+
+# refresh_measure NAME SHAPE N LOAD CONFIG: run a procviewd on CONFIG and
+# measure a window.
 refresh_measure() {
-	local name=$1 cfg=$2 n=$3 cg=$CG_REFRESH-d$RANDOM pid c0 c1 t0 t1 k0 k1
+	local name=$1 shape=$2 n=$3 load=$4 cfg=$5 cg=$CG_REFRESH-d$RANDOM pid c0 c1 t0 t1 k0 k1
 	pid=$(start_in_cgroup "$cg" "$PV_WORK/refresh-$name.out" "$PV_DAEMON" --config "$cfg")
 	# The first rounds adopt (open) every container's files.
 	sleep 2.5
 	c0=$(cpu_ns "$cg") k0=$(ticks_ns "$pid") t0=$(date +%s%N)
 	sleep "$REFRESH_WIN"
 	c1=$(cpu_ns "$cg") k1=$(ticks_ns "$pid") t1=$(date +%s%N)
-	echo "$name $n $((c1 - c0)) $((t1 - t0)) $(rss_kb "$pid") $(hwm_kb "$pid") $(fds "$pid") $((k1 - k0))" >>"$RES/refresh.tsv"
+	echo "$name $shape $n $load $((c1 - c0)) $((t1 - t0)) $(rss_kb "$pid") $(hwm_kb "$pid") $(fds "$pid") $((k1 - k0))" >>"$RES/refresh.tsv"
 	# Where the time goes: every syscall of a few rounds (after the CPU
 	# window: strace slows the daemon down).
 	if [ "$name" = "$STRACE_RUN" ] && command -v strace >/dev/null; then
 		timeout -s INT 5 strace -f -qq -o "$RES/strace.txt" -p "$pid" 2>/dev/null || true
 	fi
 	if grep -q 'level=warning' "$PV_WORK/refresh-$name.log" 2>/dev/null; then
-		log "part 2: $name N=$n: daemon warnings: $(grep -m1 'level=warning' "$PV_WORK/refresh-$name.log")"
+		log "part 2: $name: daemon warnings: $(grep -m1 'level=warning' "$PV_WORK/refresh-$name.log")"
 	fi
 	stop_pid "$pid"
 	rmdir "/sys/fs/cgroup/cpuacct/$cg" 2>/dev/null || true
-	log "part 2: $name N=$n: $(((c1 - c0) / 1000000)) ms CPU in $(((t1 - t0) / 1000000)) ms"
+	log "part 2: $name: $(((c1 - c0) / 1000000)) ms CPU in $(((t1 - t0) / 1000000)) ms"
 }
 
-refresh_config() { # NAME CGROUP_ROOT PROC_ROOT
+refresh_config() { # NAME CGROUP_ROOT PROC_ROOT MAX_INTERVAL
 	local dir=$B/refresh-$1
 	mkdir -p "$dir/state"
 	cat >"$dir/config.toml" <<EOF
 state_root = "$dir/state"
 refresh_interval = "1s"
+refresh_max_interval = "$4"
 log_level = "info"
 log_file = "$PV_WORK/refresh-$1.log"
 cgroup_root = "$2"
@@ -327,51 +356,108 @@ EOF
 	echo "$dir/config.toml"
 }
 
+# loads N: the loads measured at N.
+loads() { if [ "$1" = "${REFRESH_NS##* }" ]; then echo "$REFRESH_LOADS"; else echo idle; fi; }
+max_interval() {
+	case $1 in
+	everyround) echo 1s ;;
+	idle30) echo 30s ;;
+	*) echo "$REFRESH_MAX" ;;
+	esac
+}
+
+LIVE_HIER=(memory cpu cpuacct cpuset blkio pids unified)
+
+# live_make N: cgroups c1..cN under $CG_REFRESH in every hierarchy, with
+# the bats limits on memory and cpu.
+live_make() {
+	local h i dirs=() cpus mems
+	for h in "${LIVE_HIER[@]}"; do cg_make "$h" "$CG_REFRESH" >/dev/null; done
+	for i in $(seq "$1"); do
+		for h in "${LIVE_HIER[@]}"; do dirs+=("/sys/fs/cgroup/$h/$CG_REFRESH/c$i"); done
+	done
+	mkdir -p "${dirs[@]}"
+	cpus=$(<"/sys/fs/cgroup/cpuset/$CG_REFRESH/cpuset.cpus") mems=$(<"/sys/fs/cgroup/cpuset/$CG_REFRESH/cpuset.mems")
+	for i in $(seq "$1"); do
+		# A v1 cpuset starts empty; inherit the parent's CPUs and memory nodes.
+		echo "$cpus" >"/sys/fs/cgroup/cpuset/$CG_REFRESH/c$i/cpuset.cpus"
+		echo "$mems" >"/sys/fs/cgroup/cpuset/$CG_REFRESH/c$i/cpuset.mems"
+		echo "$PV_MEM_LIMIT" >"/sys/fs/cgroup/memory/$CG_REFRESH/c$i/memory.limit_in_bytes"
+		echo "$PV_CPU_QUOTA" >"/sys/fs/cgroup/cpu/$CG_REFRESH/c$i/cpu.cfs_quota_us"
+	done
+}
+
+# live_join I PID: move PID into container I's cgroups.
+live_join() {
+	local h
+	for h in "${LIVE_HIER[@]}"; do echo "$2" >"/sys/fs/cgroup/$h/$CG_REFRESH/c$1/cgroup.procs"; done
+}
+
 part2() {
 	log "part 2: refresh cost, N in $REFRESH_NS, ${REFRESH_WIN}s windows"
 	: >"$RES/refresh.tsv"
-	local n i cfg dir h dirs name shape fx
+	local n i k cfg h name shape fx load ticker changers
 	for n in $REFRESH_NS; do
 		# Live cgroups (this host: v1 hybrid), one sleeping task in each, the
-		# bats limits on memory and cpu.
-		name=live-hybrid-$n
-		cfg=$(refresh_config "$name" /sys/fs/cgroup /proc)
-		: >"$B/refresh-$name/pids"
+		# bats limits on memory and cpu. Made with builtins and one mkdir:
+		# a fork per cgroup takes minutes at N=1000 on a loaded machine.
+		: >"$B/refresh-pids"
 		SLEEPERS=()
+		live_make "$n"
 		for i in $(seq "$n"); do
-			dirs=()
-			for h in memory cpu cpuacct cpuset blkio pids unified; do
-				dirs+=("$(cg_make "$h" "$CG_REFRESH/c$i")")
-			done
-			echo "$PV_MEM_LIMIT" >"/sys/fs/cgroup/memory/$CG_REFRESH/c$i/memory.limit_in_bytes"
-			echo "$PV_CPU_QUOTA" >"/sys/fs/cgroup/cpu/$CG_REFRESH/c$i/cpu.cfs_quota_us"
-			sh -c 'for d; do echo $$ >"$d/cgroup.procs"; done; exec sleep 100000' _ "${dirs[@]}" &
+			sleep 100000 &
 			SLEEPERS+=($!)
 			disown $! # no "Killed" job reports when they go
-			echo $! >>"$B/refresh-$name/pids"
+			live_join "$i" "$!"
+			echo $! >>"$B/refresh-pids"
 		done
-		sleep 0.5 # let every sleeper move itself
-		"$PV_WORK/mkstate" -config "$cfg" -pids "$B/refresh-$name/pids"
-		refresh_measure "$name" "$cfg" "$n"
+		for load in $(loads "$n"); do
+			name=live-hybrid-$n-$load
+			cfg=$(refresh_config "$name" /sys/fs/cgroup /proc "$(max_interval "$load")")
+			"$PV_WORK/mkstate" -config "$cfg" -pids "$B/refresh-pids"
+			# A changing container gets a second task that moves its memory
+			# and CPU usage every second (reader tick).
+			changers=()
+			k=$(changing "$n" "$load")
+			for i in $(seq "$k"); do
+				"$BENCH_READER" tick &
+				changers+=($!)
+				disown $!
+				live_join "$i" "$!"
+			done
+			SLEEPERS+=("${changers[@]}")
+			refresh_measure "$name" live-hybrid "$n" "$load" "$cfg"
+			[ ${#changers[@]} -eq 0 ] || kill -KILL "${changers[@]}" 2>/dev/null || true
+			rm -rf "$B/refresh-$name"
+		done
 		kill -KILL "${SLEEPERS[@]}" 2>/dev/null || true
 		for i in "${SLEEPERS[@]}"; do wait_until 5000 pid_gone "$i" || true; done
 		SLEEPERS=()
 		for h in memory cpu cpuacct cpuset blkio pids unified; do
-			find "/sys/fs/cgroup/$h/$CG_REFRESH" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+			find "/sys/fs/cgroup/$h/$CG_REFRESH" -mindepth 1 -depth -type d -delete 2>/dev/null || true
 		done
-		rm -rf "$B/refresh-$name"
 
 		# Fixture-shaped trees on tmpfs (v2 and hybrid), the readers' roots
-		# pointing there.
+		# pointing there; mkstate -tick moves the counters of the changing
+		# copies every second.
 		for shape in v2 hybrid; do
-			name=fixture-$shape-$n
-			fx=$B/refresh-$name/host
-			mkdir -p "$fx"
-			cp -a "$PV_REPO/testdata/hosts/$shape-limit256m-quota0.5-io/." "$fx/"
-			cfg=$(refresh_config "$name" "$fx/sys/fs/cgroup" "$fx/proc")
-			"$PV_WORK/mkstate" -config "$cfg" -fixture -n "$n"
-			refresh_measure "$name" "$cfg" "$n"
-			rm -rf "$B/refresh-$name"
+			for load in $(loads "$n"); do
+				name=fixture-$shape-$n-$load
+				fx=$B/refresh-$name/host
+				mkdir -p "$fx"
+				cp -a "$PV_REPO/testdata/hosts/$shape-limit256m-quota0.5-io/." "$fx/"
+				cfg=$(refresh_config "$name" "$fx/sys/fs/cgroup" "$fx/proc" "$(max_interval "$load")")
+				"$PV_WORK/mkstate" -config "$cfg" -fixture -n "$n"
+				ticker=""
+				k=$(changing "$n" "$load")
+				if [ "$k" -gt 0 ]; then
+					"$PV_WORK/mkstate" -config "$cfg" -tick "$k" &
+					ticker=$!
+				fi
+				refresh_measure "$name" "fixture-$shape" "$n" "$load" "$cfg"
+				[ -z "$ticker" ] || { kill "$ticker" 2>/dev/null; wait "$ticker" 2>/dev/null || true; }
+				rm -rf "$B/refresh-$name"
+			done
 		done
 	done
 }

@@ -48,7 +48,8 @@ func BenchmarkRead(b *testing.B) {
 }
 
 // BenchmarkReadLive is BenchmarkRead on this machine's cgroupfs: an empty
-// procview-test- cgroup in every hierarchy (root only).
+// procview-test- cgroup in every hierarchy (root only), and the Probe of
+// its usage counters that replaces the read while nothing moves.
 func BenchmarkReadLive(b *testing.B) {
 	if os.Geteuid() != 0 {
 		b.Skip("needs root to create cgroups")
@@ -101,6 +102,20 @@ func BenchmarkReadLive(b *testing.B) {
 		for b.Loop() {
 			if _, err := r.Read(); err != nil {
 				b.Fatal(err)
+			}
+		}
+	})
+	// Probe: what an idle container costs per round (its usage counters).
+	b.Run("Probe", func(b *testing.B) {
+		r := NewReader(fsys, mode, loc, nil)
+		defer r.Close()
+		if _, err := r.Read(); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if r.Probe() {
+				b.Fatal("an empty cgroup's counters moved")
 			}
 		}
 	})

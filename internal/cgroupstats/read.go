@@ -63,6 +63,11 @@ type reader struct {
 	// haveUsage and havePids: the v1 side of a hybrid host already has CPU
 	// usage / the pid lists, so the unified tree's copies would be ignored.
 	haveUsage, havePids bool
+	// probe marks the usage counters a Reader's Probe re-reads.
+	probe bool
+	// ancestor marks a file of an ancestor cgroup, which a Reader may
+	// take from (and give to) its Ancestors cache.
+	ancestor bool
 }
 
 // absent reports errors that mean "this file is not there": a missing file,
@@ -75,8 +80,15 @@ func absent(err error) bool {
 // file reads name; ok is false when it does not exist.
 func (r reader) file(name string) (data []byte, ok bool, err error) {
 	name = path.Clean(name) // "./cpu.max" at the root of a v2 tree
+	if r.c != nil && r.ancestor && r.c.Ancestors != nil {
+		return r.c.ancestorFile(name, r.slow)
+	}
 	if r.c != nil {
-		return r.c.file(name, r.slow, r.pidList)
+		data, ok, err = r.c.file(name, r.slow, r.pidList, r.probe)
+		if r.probe && ok {
+			r.c.noteProbe(name, data)
+		}
+		return data, ok, err
 	}
 	data, err = fs.ReadFile(r.fsys, name)
 	if err != nil {
@@ -86,6 +98,21 @@ func (r reader) file(name string) (data []byte, ok bool, err error) {
 		return nil, false, fmt.Errorf("read %s: %w", name, err)
 	}
 	return data, true, nil
+}
+
+// up marks the file read for the i-th directory of a chain (0: the
+// cgroup itself, above: its ancestors).
+func (r reader) up(i int) reader {
+	r.ancestor = i > 0
+	return r
+}
+
+// probing marks the next file as one of the cgroup's usage counters: the
+// single files that move whenever the container does anything (memory
+// usage, CPU usage, I/O bytes), which Reader.Probe re-reads every round.
+func (r reader) probing() reader {
+	r.probe = true
+	return r
 }
 
 func (r reader) dirExists(name string) (bool, error) {
@@ -131,8 +158,8 @@ func parsed[T any](r reader, name string, parse func([]byte) (T, error)) (v T, o
 func (r reader) minLimit(dirs []string, file string) (limit uint64, seen bool, err error) {
 	r.slow = true
 	limit = Unlimited
-	for _, d := range dirs {
-		v, ok, err := parsed(r, d+"/"+file, parseLimit)
+	for i, d := range dirs {
+		v, ok, err := parsed(r.up(i), d+"/"+file, parseLimit)
 		if err != nil {
 			return 0, false, err
 		}
@@ -285,7 +312,7 @@ func (r reader) v1Memory(m *Memory, dir string, dirs []string) error {
 	if m.Limit, _, err = r.minLimit(dirs, "memory.limit_in_bytes"); err != nil {
 		return err
 	}
-	if m.Usage, _, err = parsed(r, dir+"/memory.usage_in_bytes", parseUint); err != nil {
+	if m.Usage, _, err = parsed(r.probing(), dir+"/memory.usage_in_bytes", parseUint); err != nil {
 		return err
 	}
 	swUsage, swOK, err := parsed(r, dir+"/memory.memsw.usage_in_bytes", parseUint)
@@ -355,11 +382,11 @@ func (r reader) v1Quota(c *CPU, dirs []string) error {
 	r.slow = true
 	best := quota{q: -1}
 	for i, d := range dirs {
-		q, okQ, err := parsed(r, d+"/cpu.cfs_quota_us", parseInt)
+		q, okQ, err := parsed(r.up(i), d+"/cpu.cfs_quota_us", parseInt)
 		if err != nil {
 			return err
 		}
-		p, okP, err := parsed(r, d+"/cpu.cfs_period_us", parseUint)
+		p, okP, err := parsed(r.up(i), d+"/cpu.cfs_period_us", parseUint)
 		if err != nil {
 			return err
 		}
@@ -380,7 +407,7 @@ func (r reader) v1Quota(c *CPU, dirs []string) error {
 const nsPerTick = 10_000_000
 
 func (r reader) v1Cpuacct(c *CPU, dir string) error {
-	usage, ok, err := parsed(r, dir+"/cpuacct.usage", parseUint)
+	usage, ok, err := parsed(r.probing(), dir+"/cpuacct.usage", parseUint)
 	if err != nil {
 		return err
 	}
@@ -429,9 +456,9 @@ func (r reader) v1Cpuacct(c *CPU, dir string) error {
 // first), trying files in order in each directory.
 func (r reader) firstCPUList(dirs []string, files ...string) ([]int, error) {
 	r.slow = true
-	for _, d := range dirs {
+	for i, d := range dirs {
 		for _, f := range files {
-			cpus, ok, err := parsed(r, d+"/"+f, parseCPUList)
+			cpus, ok, err := parsed(r.up(i), d+"/"+f, parseCPUList)
 			if err != nil {
 				return nil, err
 			}
@@ -446,7 +473,7 @@ func (r reader) firstCPUList(dirs []string, files ...string) ([]int, error) {
 func (r reader) v1Blkio(dir string) ([]DeviceIO, error) {
 	for _, prefix := range []string{"blkio.throttle.", "blkio."} {
 		for _, suffix := range []string{"_recursive", ""} {
-			b, okB, err := parsed(r, dir+"/"+prefix+"io_service_bytes"+suffix, parseBlkioRecursive)
+			b, okB, err := parsed(r.probing(), dir+"/"+prefix+"io_service_bytes"+suffix, parseBlkioRecursive)
 			if err != nil {
 				return nil, err
 			}
@@ -510,7 +537,7 @@ func (r reader) readV2(st *Stats, base, cgPath string) error {
 	if err := r.v2CPU(&st.CPU, dir, dirs); err != nil {
 		return err
 	}
-	devs, ok, err := parsed(r, dir+"/io.stat", parseIOStat)
+	devs, ok, err := parsed(r.probing(), dir+"/io.stat", parseIOStat)
 	if err != nil {
 		return err
 	}
@@ -529,7 +556,7 @@ func (r reader) readV2(st *Stats, base, cgPath string) error {
 }
 
 func (r reader) v2Memory(m *Memory, dir string, dirs []string) error {
-	usage, ok, err := parsed(r, dir+"/memory.current", parseUint)
+	usage, ok, err := parsed(r.probing(), dir+"/memory.current", parseUint)
 	if err != nil {
 		return err
 	}
@@ -567,7 +594,7 @@ func (r reader) v2CPU(c *CPU, dir string, dirs []string) error {
 	rs := r
 	rs.slow = true
 	for i, d := range dirs {
-		data, ok, err := rs.file(d + "/cpu.max")
+		data, ok, err := rs.up(i).file(d + "/cpu.max")
 		if err != nil {
 			return err
 		}
@@ -588,7 +615,7 @@ func (r reader) v2CPU(c *CPU, dir string, dirs []string) error {
 	c.Quota, c.Period = best.q, best.p
 
 	if !r.haveUsage {
-		stat, ok, err := parsed(r, dir+"/cpu.stat", parseFlatKeyed)
+		stat, ok, err := parsed(r.probing(), dir+"/cpu.stat", parseFlatKeyed)
 		if err != nil {
 			return err
 		}

@@ -3,9 +3,11 @@ package cgroupstats
 import (
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io/fs"
 	"path"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -44,6 +46,9 @@ type Reader struct {
 	// FullEvery is the period of full rounds in reads; <= 1 makes every read
 	// full (still reusing open counter files).
 	FullEvery int
+	// Ancestors, when set, shares the files of ancestor cgroups between
+	// the Readers of one round (see AncestorCache).
+	Ancestors *AncestorCache
 	// StalePidLists lets a read serve cgroup.procs and tasks (cgroup.threads
 	// on v2) from the last read that fetched them, and fetch them only on
 	// full rounds. Set it for reads whose caller does not need the current
@@ -62,6 +67,12 @@ type Reader struct {
 	dirs    map[string]dirID  // dirExists results, refreshed on full rounds
 	ctl     map[string]string // controllerDirs, refreshed on full rounds
 	ctlErr  error
+	// probes are the usage counter files the last Read found (see
+	// reader.probing), probeSum the hash of their contents then or at the
+	// last Probe; curProbes collects them during a Read.
+	probes, curProbes []string
+	probeHash         maphash.Hash
+	probeSum          uint64
 	// rootFD is the tree's root directory (shared by every Reader of the
 	// tree, -1 when fsys gives no descriptors), to openat files
 	// relative to it: one syscall, where os.DirFS's Open costs seven
@@ -107,14 +118,10 @@ func (c *Reader) Read() (*Stats, error) {
 		// Others need descriptors more than we save syscalls.
 		c.closeFiles()
 	}
-	sp := scratchPool.Get().(*[]byte)
-	c.scratch = *sp
-	defer func() {
-		*sp = c.scratch[:0]
-		c.scratch = nil
-		scratchPool.Put(sp)
-	}()
+	defer c.takeScratch()()
 	c.n++
+	c.curProbes = c.curProbes[:0]
+	c.probeHash.Reset()
 	c.full = c.forced || c.FullEvery <= 1 || c.n >= c.FullEvery
 	if c.full {
 		c.n = 0
@@ -124,13 +131,78 @@ func (c *Reader) Read() (*Stats, error) {
 		// The cgroup was removed (and maybe recreated): start over.
 		c.closeFiles()
 		c.full = true
+		c.curProbes = c.curProbes[:0]
+		c.probeHash.Reset()
 		st, err = reader{fsys: c.fsys, c: c}.read(c.mode, c.loc)
 	}
 	c.forced = err != nil
+	if err == nil {
+		c.probes, c.curProbes = c.curProbes, c.probes
+		c.probeSum = c.probeHash.Sum64()
+	}
 	if errors.Is(err, errStale) {
 		return nil, fmt.Errorf("read cgroup: %w", err)
 	}
 	return st, err
+}
+
+// takeScratch lends the Reader a pooled scratch buffer until the returned
+// function gives it back.
+func (c *Reader) takeScratch() (giveBack func()) {
+	sp := scratchPool.Get().(*[]byte)
+	c.scratch = *sp
+	return func() {
+		*sp = c.scratch[:0]
+		c.scratch = nil
+		scratchPool.Put(sp)
+	}
+}
+
+// ForceFull makes the next Read a full round: limits, cpuset, ancestors
+// and every other slowly changing file are re-read. For callers that Read
+// rarely (a container whose counters did not move), the FullEvery cadence
+// counts too few reads to keep those fresh.
+func (c *Reader) ForceFull() { c.forced = true }
+
+// Probe re-reads only the cgroup's usage counters found by the last Read
+// (memory usage, CPU usage and I/O bytes: memory.usage_in_bytes,
+// cpuacct.usage, blkio.*io_service_bytes* on v1; memory.current, cpu.stat,
+// io.stat on v2), one pread each on kept descriptors, and reports whether
+// any changed since that Read or the last Probe. A container cannot do
+// anything (run, allocate, fork, do I/O) without moving one of them, so an
+// unmoved probe means a full Read would find the same usage. Before the
+// first Read, after an error, or when a counter cannot be read, it reports
+// moved, leaving the diagnosis to Read.
+func (c *Reader) Probe() (moved bool) {
+	if len(c.probes) == 0 || c.forced {
+		return true
+	}
+	if c.budget.over() {
+		c.closeFiles()
+	}
+	defer c.takeScratch()()
+	c.full = false
+	c.probeHash.Reset()
+	for _, name := range c.probes {
+		data, ok, err := c.file(name, false, false, true)
+		if err != nil || !ok {
+			c.forced = true
+			return true
+		}
+		c.probeHash.Write(data)
+	}
+	sum := c.probeHash.Sum64()
+	moved = sum != c.probeSum
+	c.probeSum = sum
+	return moved
+}
+
+// noteProbe records a usage counter read during a Read.
+func (c *Reader) noteProbe(name string, data []byte) {
+	if !slices.Contains(c.curProbes, name) {
+		c.curProbes = append(c.curProbes, name)
+		c.probeHash.Write(data)
+	}
 }
 
 // Close releases every descriptor the Reader holds.
@@ -240,7 +312,9 @@ type dirID struct {
 
 // file returns the content of name (its buffer is reused by the next read).
 // With keep, a fresh content is also kept for later slow reads of name.
-func (c *Reader) file(name string, slow, keep bool) ([]byte, bool, error) {
+// probe marks a usage counter, which may keep a descriptor from the
+// budget's reserve.
+func (c *Reader) file(name string, slow, keep, probe bool) ([]byte, bool, error) {
 	e := c.files[name]
 	if e == nil {
 		e = &cached{fd: -1}
@@ -285,7 +359,7 @@ func (c *Reader) file(name string, slow, keep bool) ([]byte, bool, error) {
 		e.data = append(e.data[:0], data...)
 	}
 	if fd >= 0 {
-		if !slow && !pidListV1(c.mode, name) && c.budget.take() {
+		if !slow && !pidListV1(c.mode, name) && c.budget.take(probe) {
 			e.fd = fd
 		} else {
 			unix.Close(fd)
@@ -381,8 +455,9 @@ func readFD(fd int, buf []byte) ([]byte, error) {
 // caching never starves the view files of descriptors. The zero value
 // allows none; a nil *FDBudget allows any number.
 type FDBudget struct {
-	max  atomic.Int64
-	used atomic.Int64
+	max     atomic.Int64
+	used    atomic.Int64
+	reserve atomic.Int64 // of max, for probes only
 }
 
 // NewFDBudget allows max kept descriptors.
@@ -408,11 +483,24 @@ func (b *FDBudget) Used() int {
 	return int(b.used.Load())
 }
 
-func (b *FDBudget) take() bool {
+// SetReserve keeps n of the descriptors for usage counters (probes): a
+// container that does not change is probed every round and read fully
+// rarely, so its counters are the files worth keeping open.
+func (b *FDBudget) SetReserve(n int) {
+	if b != nil {
+		b.reserve.Store(int64(n))
+	}
+}
+
+func (b *FDBudget) take(probe bool) bool {
 	if b == nil {
 		return true
 	}
-	if b.used.Add(1) > b.max.Load() {
+	limit := b.max.Load()
+	if !probe {
+		limit -= b.reserve.Load()
+	}
+	if b.used.Add(1) > limit {
 		b.used.Add(-1)
 		return false
 	}
@@ -427,4 +515,59 @@ func (b *FDBudget) release() {
 
 func (b *FDBudget) over() bool {
 	return b != nil && b.used.Load() > b.max.Load()
+}
+
+// AncestorCache shares the files of ancestor cgroups (a parent's limits,
+// the root's cpuset) between the Readers of one round: a thousand
+// containers under one parent read the parent's files once per round, not
+// a thousand times. Only content read afresh (on a Reader's full round) is
+// shared, and only until NextRound. Not safe for concurrent use.
+type AncestorCache struct {
+	round uint64
+	files map[string]*ancestorEntry
+}
+
+type ancestorEntry struct {
+	round uint64
+	ok    bool
+	data  []byte
+}
+
+// NewAncestorCache returns an empty cache at round 1.
+func NewAncestorCache() *AncestorCache {
+	return &AncestorCache{round: 1, files: map[string]*ancestorEntry{}}
+}
+
+// NextRound forgets every shared file; entries no Reader refreshed for
+// pruneAfter rounds (a removed parent cgroup) are dropped.
+func (a *AncestorCache) NextRound() {
+	a.round++
+	if a.round%pruneAfter == 0 {
+		for name, e := range a.files {
+			if a.round-e.round > pruneAfter {
+				delete(a.files, name)
+			}
+		}
+	}
+}
+
+const pruneAfter = 256
+
+// ancestorFile reads name through the cache.
+func (c *Reader) ancestorFile(name string, slow bool) ([]byte, bool, error) {
+	a := c.Ancestors
+	if e := a.files[name]; e != nil && e.round == a.round {
+		return e.data, e.ok, nil
+	}
+	data, ok, err := c.file(name, slow, false, false)
+	if err != nil || !c.full {
+		return data, ok, err
+	}
+	e := a.files[name]
+	if e == nil {
+		e = &ancestorEntry{}
+		a.files[name] = e
+	}
+	e.round, e.ok, e.data = a.round, ok, append(e.data[:0], data...)
+	return e.data, ok, nil
 }

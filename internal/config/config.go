@@ -61,6 +61,13 @@ type Config struct {
 	StateRoot string `toml:"state_root"`
 	// RefreshInterval is how often procviewd rewrites the views.
 	RefreshInterval Duration `toml:"refresh_interval"`
+
+	// RefreshMaxInterval is the longest a container's views go without a
+	// full refresh while its usage counters do not move and nobody reads
+	// them (docs/views.md, "Refresh"); at or below RefreshInterval every
+	// container is refreshed fully every round.
+	RefreshMaxInterval Duration `toml:"refresh_max_interval"`
+
 	// CPUView is "quota" or "cpuset".
 	CPUView string `toml:"cpu_view"`
 	// Views lists the views to provide; empty means all.
@@ -123,20 +130,21 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil
 // Default returns the built-in configuration.
 func Default() Config {
 	return Config{
-		StateRoot:       "/run/procview",
-		RefreshInterval: Duration{time.Second},
-		CPUView:         CPUViewQuota,
-		FailMode:        FailOpen,
-		LogLevel:        "info",
-		LogFile:         "/var/log/procview.log",
-		CgroupRoot:      "/sys/fs/cgroup",
-		ProcRoot:        "/proc",
-		HookTimeout:     10,
-		TimeNamespace:   "auto",
-		MetricsAddress:  "127.0.0.1:9847",
-		DockerRoot:      "/var/lib/docker",
-		PodmanRoot:      "/var/lib/containers/storage",
-		Syscalls:        []string{"sysinfo"},
+		StateRoot:          "/run/procview",
+		RefreshInterval:    Duration{time.Second},
+		CPUView:            CPUViewQuota,
+		FailMode:           FailOpen,
+		LogLevel:           "info",
+		LogFile:            "/var/log/procview.log",
+		CgroupRoot:         "/sys/fs/cgroup",
+		ProcRoot:           "/proc",
+		HookTimeout:        10,
+		TimeNamespace:      "auto",
+		MetricsAddress:     "127.0.0.1:9847",
+		DockerRoot:         "/var/lib/docker",
+		PodmanRoot:         "/var/lib/containers/storage",
+		Syscalls:           []string{"sysinfo"},
+		RefreshMaxInterval: Duration{10 * time.Second},
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
@@ -172,6 +173,7 @@ func quietLog() logrus.FieldLogger {
 // containers in its first Round.
 func newTestDaemon(h *fakeHost, root state.Root) *Daemon {
 	h.smp.FDBudget = cgroupstats.NewFDBudget(0) // sized by Round, as in New
+	h.smp.Ancestors = cgroupstats.NewAncestorCache()
 	return &Daemon{
 		nofile:  openFileLimit(),
 		inits:   map[string]*initProbe{},
@@ -185,54 +187,72 @@ func newTestDaemon(h *fakeHost, root state.Root) *Daemon {
 }
 
 // BenchmarkRefreshRound times one daemon round over N containers whose
-// cgroups are copies of a fixture's leaf on disk: list, liveness check,
-// read, derive, render, lay out and write every view, persist the floors.
-// ns/container is the figure to hold against issue 6's 20 µs budget (the
+// cgroups are copies of a fixture's leaf on disk. full: every container
+// refreshed fully every round (refresh_max_interval = interval): list,
+// liveness check, read, derive, render, lay out and write every view,
+// persist the floors. idle: the adaptive loop when no counter moves and
+// nobody reads: list, drain the read watch, probe every container.
+// ns/container is the figure to hold against the 20 µs budget (the
 // fixture's files are regular files, so kernel-side cgroupfs costs are not
 // included).
 func BenchmarkRefreshRound(b *testing.B) {
 	for _, fixture := range []string{"hybrid-limit256m-quota0.5-io", "v2-limit256m-quota0.5-io"} {
 		for _, n := range []int{100, 1000} {
-			b.Run(fmt.Sprintf("%s/n=%d", fixture, n), func(b *testing.B) {
-				dir := tmpfsDir(b)
-				runtime.GC()
-				var ms0 runtime.MemStats
-				runtime.ReadMemStats(&ms0)
-				heap0 := ms0.HeapAlloc
-				h := newFakeHost(b, fixture, filepath.Join(dir, "host"), n)
-				root := state.Root(filepath.Join(dir, "state"))
-				h.register(b, root)
-				d := newTestDaemon(h, root)
-				d.Round() // adopt
-				if len(d.sets) != n {
-					for k, msg := range d.failed {
-						if msg != "" {
-							b.Fatalf("adopted %d of %d containers; %s: %s", len(d.sets), n, k, msg)
-						}
-					}
-					b.Fatalf("adopted %d of %d containers", len(d.sets), n)
-				}
-				b.ReportAllocs()
-				cpu0 := cpuTime()
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					*h.now += 1e9
-					d.Round()
-				}
-				b.StopTimer()
-				b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N*n), "cpu-ns/container")
-				runtime.GC()
-				var ms runtime.MemStats
-				runtime.ReadMemStats(&ms)
-				b.ReportMetric(float64(ms.HeapAlloc-heap0)/float64(n), "heap-B/container")
-				for k, msg := range d.failed {
-					if msg != "" {
-						b.Fatalf("container %s: %s", k, msg)
-					}
-				}
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/container")
-				d.shutdown()
-			})
+			for _, load := range []string{"full", "idle"} {
+				b.Run(fmt.Sprintf("%s/n=%d/%s", fixture, n, load), func(b *testing.B) {
+					benchRounds(b, fixture, n, load == "idle")
+				})
+			}
 		}
 	}
+}
+
+func benchRounds(b *testing.B, fixture string, n int, adaptive bool) {
+	dir := tmpfsDir(b)
+	runtime.GC()
+	var ms0 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	heap0 := ms0.HeapAlloc
+	h := newFakeHost(b, fixture, filepath.Join(dir, "host"), n)
+	root := state.Root(filepath.Join(dir, "state"))
+	h.register(b, root)
+	d := newTestDaemon(h, root)
+	if adaptive {
+		// No safety net inside the benchmark: only probes.
+		d.Cfg.RefreshInterval = config.Duration{Duration: time.Second}
+		d.Cfg.RefreshMaxInterval = config.Duration{Duration: time.Hour}
+		d.startWatch()
+	}
+	d.Round() // adopt
+	if len(d.sets) != n {
+		for k, msg := range d.failed {
+			if msg != "" {
+				b.Fatalf("adopted %d of %d containers; %s: %s", len(d.sets), n, k, msg)
+			}
+		}
+		b.Fatalf("adopted %d of %d containers", len(d.sets), n)
+	}
+	for _, sc := range d.sched {
+		sc.next = *h.now + uint64(time.Hour)
+	}
+	b.ReportAllocs()
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		*h.now += 1e9
+		d.Round()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N*n), "cpu-ns/container")
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapAlloc-heap0)/float64(n), "heap-B/container")
+	for k, msg := range d.failed {
+		if msg != "" {
+			b.Fatalf("container %s: %s", k, msg)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/container")
+	d.shutdown()
 }

@@ -17,7 +17,9 @@ import (
 
 	"github.com/procview/procview/internal/cgroupstats"
 	"github.com/procview/procview/internal/config"
+	"github.com/procview/procview/internal/hoststats"
 	"github.com/procview/procview/internal/publish"
+	"github.com/procview/procview/internal/readwatch"
 	"github.com/procview/procview/internal/state"
 	"github.com/procview/procview/internal/views"
 )
@@ -39,6 +41,11 @@ type Daemon struct {
 	nofile  int    // RLIMIT_NOFILE, to size Sampler.FDBudget
 	statBuf []byte // scratch for the init probes
 	svc     *services
+
+	// The adaptive loop (schedule.go).
+	sched       map[string]*schedule // when each container needs a full refresh
+	watch       *readwatch.Watcher   // reads of views; nil: every container is due every round
+	watchWarned bool
 }
 
 // New builds a daemon for cfg reading the live system.
@@ -58,6 +65,7 @@ func New(cfg config.Config, log logrus.FieldLogger) (*Daemon, error) {
 			SysFS:  os.DirFS(filepath.Join(filepath.Dir(filepath.Clean(cfg.ProcRoot)), "sys")),
 			// Sized every round by budgetFDs.
 			FDBudget:      cgroupstats.NewFDBudget(0),
+			Ancestors:     cgroupstats.NewAncestorCache(),
 			FreezeCPUInfo: true,
 		},
 		sets:   map[string]*publish.Set{},
@@ -88,7 +96,12 @@ const fdReserve = 256
 // of the registered containers leave free.
 func (d *Daemon) budgetFDs(containers int) {
 	d.Sampler.FDBudget.SetMax(max(0, d.nofile-fdReserve-fdsPerContainer*containers))
+	d.Sampler.FDBudget.SetReserve(probesPerContainer * containers)
 }
+
+// probesPerContainer bounds the usage counter files of one container
+// (memory, CPU, I/O), kept open first: they are read every round.
+const probesPerContainer = 3
 
 // Lock takes the state root's lock or returns ErrRunning.
 func (d *Daemon) Lock() error {
@@ -116,7 +129,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 	defer d.shutdown()
 	t := time.NewTicker(d.Cfg.RefreshInterval.Duration)
 	defer t.Stop()
-	d.Log.WithFields(logrus.Fields{"state_root": d.Root, "interval": d.Cfg.RefreshInterval}).Info("procviewd running")
+	d.startWatch()
+	d.Log.WithFields(logrus.Fields{"state_root": d.Root, "interval": d.Cfg.RefreshInterval,
+		"max_interval": d.Cfg.RefreshMaxInterval}).Info("procviewd running")
 	for {
 		d.Round()
 		select {
@@ -131,6 +146,8 @@ func (d *Daemon) shutdown() {
 	for k, s := range d.sets {
 		d.drop(k, s)
 	}
+	d.watch.Close()
+	d.watch = nil
 	if d.lock != nil {
 		// Remove the pid file only while still holding the lock, so a new
 		// daemon's pid file is never deleted.
@@ -140,7 +157,9 @@ func (d *Daemon) shutdown() {
 	}
 }
 
-// Round adopts new containers, drops removed ones and refreshes the rest.
+// Round adopts new containers, drops removed ones and refreshes those that
+// need it (see due): the cost of a round follows what changed and what was
+// read, not the number of containers.
 func (d *Daemon) Round() {
 	start := time.Now()
 	keys, err := d.Root.List()
@@ -161,11 +180,13 @@ func (d *Daemon) Round() {
 	if d.nofile > 0 {
 		d.budgetFDs(len(keys))
 	}
-	host, err := d.Sampler.Host()
-	if err != nil {
-		d.Log.WithError(err).Warn("read host")
-		return
+	d.drainReads()
+	if d.Sampler.Ancestors != nil {
+		d.Sampler.Ancestors.NextRound()
 	}
+	now := d.now()
+	var host *hoststats.Host // read once, by the first container due
+	var hostErr error
 	for _, k := range keys {
 		s := d.sets[k]
 		if s != nil && d.replaced(k, s) {
@@ -185,10 +206,22 @@ func (d *Daemon) Round() {
 			d.sets[k] = s
 			d.Log.WithField("container", s.Meta.ID).Debug("adopted")
 		}
+		if !d.due(k, s, now) {
+			continue
+		}
 		if d.gone(k, s) {
 			d.Log.WithField("container", s.Meta.ID).Info("container gone without poststop; removing its state")
 			d.drop(k, s)
 			_ = d.Root.RemoveIf(k, s.DirID)
+			continue
+		}
+		if host == nil && hostErr == nil {
+			if host, hostErr = d.Sampler.Host(); hostErr != nil {
+				d.Log.WithError(hostErr).Warn("read host")
+			}
+		}
+		if hostErr != nil {
+			d.refreshed(k, s, now, hostErr) // retried next round
 			continue
 		}
 		grew, err := s.Refresh(d.Sampler, host)
@@ -196,6 +229,7 @@ func (d *Daemon) Round() {
 			d.Log.WithFields(logrus.Fields{"container": s.Meta.ID, "views": grew}).Info("view length grew beyond its slack")
 		}
 		d.note(k, err)
+		d.refreshed(k, s, now, err)
 	}
 	d.observe(host, start)
 }
@@ -228,6 +262,10 @@ func (d *Daemon) note(key string, err error) {
 func (d *Daemon) drop(key string, s *publish.Set) {
 	s.Close()
 	delete(d.sets, key)
+	delete(d.sched, key)
+	if d.watch != nil {
+		d.watch.Forget(key)
+	}
 	if p := d.inits[key]; p != nil {
 		p.close()
 		delete(d.inits, key)

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/procview/procview/internal/cgroupstats"
 	"github.com/procview/procview/internal/state"
 	"github.com/procview/procview/internal/tasks"
 )
@@ -62,21 +61,7 @@ func TestRound(t *testing.T) {
 			before := memUsedKB(t, readView(t, root, "bench-0", "meminfo"))
 
 			// Usage grows by 10 MiB in the cgroup of bench-0.
-			p := filepath.Join(h.dir, "sys/fs/cgroup", h.locs[0].Unified, "memory.current")
-			if h.smp.Mode != cgroupstats.ModeV2 {
-				p = filepath.Join(h.dir, "sys/fs/cgroup/memory", h.locs[0].V1["memory"], "memory.usage_in_bytes")
-			}
-			raw, err := os.ReadFile(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			u, err := strconv.ParseUint(strings.TrimSpace(string(raw)), 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(p, []byte(strconv.FormatUint(u+10<<20, 10)+"\n"), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			bumpUsage(t, h, 0, 10<<20)
 			*h.now += 1e9
 			d.Round()
 			if got := memUsedKB(t, readView(t, root, "bench-0", "meminfo")); got != before+10<<10 {

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -160,6 +161,37 @@ func Adopt(root state.Root, key string) (_ *Set, err error) {
 		s.Files[v.Name] = f
 	}
 	return s, nil
+}
+
+// Probe reports whether the container's usage counters (memory, CPU, I/O)
+// moved since the last Refresh or Probe: one pread per counter on kept
+// descriptors (cgroupstats.Reader.Probe). It reports true before the first
+// Refresh and after a failed one.
+func (s *Set) Probe() bool {
+	if s.cg == nil {
+		return true
+	}
+	return s.cg.Probe()
+}
+
+// ForceFull makes the next Refresh re-read every cgroup file, limits and
+// cpuset included, not only the counters.
+func (s *Set) ForceFull() {
+	if s.cg != nil {
+		s.cg.ForceFull()
+	}
+}
+
+// ViewDirs are the directories holding the container's view files (views/
+// and views/pressure/), the ones a read watch covers.
+func (s *Set) ViewDirs() []string {
+	dirs := []string{s.Root.ViewsDir(s.Key)}
+	for name := range s.Files {
+		if d := filepath.Dir(s.Path(name)); !slices.Contains(dirs, d) {
+			dirs = append(dirs, d)
+		}
+	}
+	return dirs
 }
 
 // Refresh samples the container and rewrites every changed view in place.

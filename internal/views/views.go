@@ -45,6 +45,9 @@ type Sampler struct {
 	// FDBudget caps the cgroup files Readers made by NewReader keep open;
 	// nil means no cap.
 	FDBudget *cgroupstats.FDBudget
+	// Ancestors, when set, is shared by the Readers made by NewReader; the
+	// caller starts each round with Ancestors.NextRound.
+	Ancestors *cgroupstats.AncestorCache
 	// FreezeCPUInfo keeps the first host cpuinfo (until the online CPUs
 	// change): its only moving part is "cpu MHz", and freezing it spares
 	// every container's cpuinfo view a layout and a write each round.
@@ -57,7 +60,9 @@ type Sampler struct {
 // NewReader returns a Reader of the cgroup at loc, for samplers that
 // refresh the same container again and again (the daemon).
 func (s *Sampler) NewReader(loc cgroupstats.Location) *cgroupstats.Reader {
-	return cgroupstats.NewReader(s.CgroupFS, s.Mode, loc, s.FDBudget)
+	r := cgroupstats.NewReader(s.CgroupFS, s.Mode, loc, s.FDBudget)
+	r.Ancestors = s.Ancestors
+	return r
 }
 
 // Target is one container to sample.

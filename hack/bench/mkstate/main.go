@@ -8,6 +8,10 @@
 //	mkstate -config C -fixture -n N       N copies of the leaf cgroup of the
 //	                                      fixture tree that C's cgroup_root and
 //	                                      proc_root point into
+//	mkstate -config C -tick K             (after -fixture) until killed, every
+//	                                      second move the memory and CPU usage
+//	                                      counters of the first K copies, as a
+//	                                      live container that changes would
 //
 // In fixture mode every copy gets a fake /proc/<pid>/stat, so the daemon's
 // liveness check and task scan cost what they cost on a live host.
@@ -39,10 +43,17 @@ func main() {
 	pidsFile := flag.String("pids", "", "file with one pid per line (live mode)")
 	fixture := flag.Bool("fixture", false, "copy the fixture's leaf cgroup N times (fixture mode)")
 	n := flag.Int("n", 1, "containers to make in fixture mode")
+	tick := flag.Int("tick", -1, "move the counters of the first K fixture copies every second")
 	flag.Parse()
 	log := logrus.New()
 	log.SetLevel(logrus.WarnLevel)
-	if err := run(*cfgPath, *pidsFile, *fixture, *n, log); err != nil {
+	var err error
+	if *tick >= 0 {
+		err = tickFixture(*cfgPath, *tick)
+	} else {
+		err = run(*cfgPath, *pidsFile, *fixture, *n, log)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "mkstate:", err)
 		os.Exit(1)
 	}
@@ -214,4 +225,98 @@ func readPids(path string) ([]int, error) {
 		pids = append(pids, pid)
 	}
 	return pids, sc.Err()
+}
+
+// counterFiles are the usage counters tickFixture moves.
+var counterFiles = []string{"memory.usage_in_bytes", "memory.current", "cpuacct.usage", "cpu.stat"}
+
+// tickFixture moves the usage counters of fixture copies 0..k-1 every
+// second until killed: memory usage up or down by 256 KiB, CPU usage up by
+// 1 ms. Files are rewritten in place (same inode, as cgroupfs keeps them).
+func tickFixture(cfgPath string, k int) error {
+	cfg, err := config.Load(cfgPath)
+	if err != nil {
+		return err
+	}
+	var files []string
+	err = filepath.WalkDir(cfg.CgroupRoot, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if e.IsDir() {
+			return nil
+		}
+		i := strings.LastIndex(filepath.Base(filepath.Dir(p)), "-b")
+		if i < 0 {
+			return nil
+		}
+		n, err := strconv.Atoi(filepath.Base(filepath.Dir(p))[i+2:])
+		if err != nil || n >= k {
+			return nil
+		}
+		for _, c := range counterFiles {
+			if e.Name() == c {
+				files = append(files, p)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("walk %s: %w", cfg.CgroupRoot, err)
+	}
+	for up := true; ; up = !up {
+		time.Sleep(time.Second)
+		for _, p := range files {
+			if err := bump(p, up); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func bump(p string, up bool) error {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return err
+	}
+	var out string
+	switch filepath.Base(p) {
+	case "cpu.stat":
+		lines := strings.Split(string(b), "\n")
+		for i, l := range lines {
+			if f := strings.Fields(l); len(f) == 2 && f[0] == "usage_usec" {
+				v, _ := strconv.ParseUint(f[1], 10, 64)
+				lines[i] = "usage_usec " + strconv.FormatUint(v+1000, 10)
+			}
+		}
+		out = strings.Join(lines, "\n")
+	default:
+		v, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		switch {
+		case filepath.Base(p) == "cpuacct.usage":
+			v += 1e6
+		case up:
+			v += 256 << 10
+		case v >= 256<<10:
+			v -= 256 << 10
+		}
+		out = strconv.FormatUint(v, 10) + "\n"
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	// One write at offset 0, as long as the old content or longer: a
+	// reader never sees an empty file.
+	if _, err := f.WriteAt([]byte(out), 0); err != nil {
+		return err
+	}
+	if len(out) < len(b) {
+		return f.Truncate(int64(len(out)))
+	}
+	return nil
 }
