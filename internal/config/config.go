@@ -33,6 +33,9 @@ const (
 	AnnotationEnabled = "io.procview.enabled"
 	// AnnotationCPUView overrides CPUView for one container ("quota" or "cpuset").
 	AnnotationCPUView = "io.procview.cpu-view"
+	// AnnotationUptime overrides Uptime for one container ("auto",
+	// "container" or "host").
+	AnnotationUptime = "io.procview.uptime"
 )
 
 // Fail modes.
@@ -45,6 +48,21 @@ const (
 const (
 	CPUViewQuota  = "quota"  // n = min(|cpuset|, ceil(quota/period))
 	CPUViewCpuset = "cpuset" // n = |cpuset|
+)
+
+// Uptime modes: what /proc/uptime and /proc/stat's btime count from when
+// the container has no time namespace (with one, they always count from the
+// container's start, as the kernel's own clocks there do).
+const (
+	// UptimeAuto is UptimeHost without a time namespace: the kernel's
+	// per-process start times then count from the host's boot, and only
+	// host uptime and btime keep ps, psutil and every process age right.
+	UptimeAuto = "auto"
+	// UptimeContainer shows the container's age even without a time
+	// namespace, accepting future start times in ps and psutil.
+	UptimeContainer = "container"
+	// UptimeHost shows the host's uptime and btime.
+	UptimeHost = "host"
 )
 
 // Config is the whole configuration.
@@ -80,6 +98,9 @@ type Config struct {
 	// TimeNamespace puts containers in a time namespace whose boottime starts
 	// at container start, when the runtime supports it ("auto", "off").
 	TimeNamespace string `toml:"time_namespace"`
+	// Uptime is UptimeAuto, UptimeContainer or UptimeHost
+	// (docs/views.md, "Uptime and process times").
+	Uptime string `toml:"uptime"`
 }
 
 // Duration is a time.Duration that reads "1s" from TOML.
@@ -111,6 +132,7 @@ func Default() Config {
 		ProcRoot:        "/proc",
 		HookTimeout:     10,
 		TimeNamespace:   "auto",
+		Uptime:          UptimeAuto,
 	}
 }
 
@@ -180,12 +202,26 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("time_namespace must be \"auto\" or \"off\", got %q", c.TimeNamespace)
 	}
+	if !ValidUptime(c.Uptime) {
+		return fmt.Errorf("uptime must be %q, %q or %q, got %q", UptimeAuto, UptimeContainer, UptimeHost, c.Uptime)
+	}
 	for _, v := range c.Views {
 		if !isView(v) {
 			return fmt.Errorf("unknown view %q", v)
 		}
 	}
 	return nil
+}
+
+// ValidUptime reports whether s is an uptime mode.
+func ValidUptime(s string) bool {
+	return s == UptimeAuto || s == UptimeContainer || s == UptimeHost
+}
+
+// ContainerAge reports whether a container's uptime and btime count from its
+// own start: always with a time namespace, else only in UptimeContainer mode.
+func ContainerAge(mode string, timeNamespace bool) bool {
+	return timeNamespace || mode == UptimeContainer
 }
 
 // ViewEnabled reports whether view name is configured.
