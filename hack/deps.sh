@@ -8,6 +8,7 @@
 #   bats suite:           bats jq busybox-static debootstrap util-linux
 #                         procps sysstat python3-psutil iproute2 file
 #   VM suite (test/vm):   qemu-system-x86 (kernel fetched there via apt-get download)
+#   runc 1.2 (test/runtimes/runc12.sh, go install with cgo): gcc libseccomp-dev
 #   build:                make git ca-certificates
 set -euo pipefail
 
@@ -16,6 +17,7 @@ PACKAGES=(
 	bats jq busybox-static debootstrap util-linux procps sysstat python3-psutil iproute2 file
 	qemu-system-x86
 	prometheus curl
+	gcc libseccomp-dev
 	make git ca-certificates
 )
 

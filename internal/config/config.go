@@ -38,6 +38,9 @@ const (
 	// AnnotationSyscalls overrides Syscalls for one container: a comma- or
 	// space-separated list ("sysinfo"), "" or "[]" or "none" for none.
 	AnnotationSyscalls = "io.procview.syscalls"
+	// AnnotationUptime overrides Uptime for one container ("auto",
+	// "container" or "host").
+	AnnotationUptime = "io.procview.uptime"
 )
 
 // AllSyscalls lists the system calls procview-agent can answer.
@@ -53,6 +56,21 @@ const (
 const (
 	CPUViewQuota  = "quota"  // n = min(|cpuset|, ceil(quota/period))
 	CPUViewCpuset = "cpuset" // n = |cpuset|
+)
+
+// Uptime modes: what /proc/uptime and /proc/stat's btime count from when
+// the container has no time namespace (with one, they always count from the
+// container's start, as the kernel's own clocks there do).
+const (
+	// UptimeAuto is UptimeHost without a time namespace: the kernel's
+	// per-process start times then count from the host's boot, and only
+	// host uptime and btime keep ps, psutil and every process age right.
+	UptimeAuto = "auto"
+	// UptimeContainer shows the container's age even without a time
+	// namespace, accepting future start times in ps and psutil.
+	UptimeContainer = "container"
+	// UptimeHost shows the host's uptime and btime.
+	UptimeHost = "host"
 )
 
 // Config is the whole configuration.
@@ -109,6 +127,9 @@ type Config struct {
 	// AgentPath is the procview-agent binary procview-runc starts when its
 	// socket does not accept; empty means procview-agent next to the wrapper.
 	AgentPath string `toml:"agent_path"`
+	// Uptime is UptimeAuto, UptimeContainer or UptimeHost
+	// (docs/views.md, "Uptime and process times").
+	Uptime string `toml:"uptime"`
 }
 
 // Duration is a time.Duration that reads "1s" from TOML.
@@ -145,6 +166,7 @@ func Default() Config {
 		PodmanRoot:         "/var/lib/containers/storage",
 		Syscalls:           []string{"sysinfo"},
 		RefreshMaxInterval: Duration{10 * time.Second},
+		Uptime:             UptimeAuto,
 	}
 }
 
@@ -219,12 +241,26 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("syscalls: %q is not one of %v", v, AllSyscalls)
 		}
 	}
+	if !ValidUptime(c.Uptime) {
+		return fmt.Errorf("uptime must be %q, %q or %q, got %q", UptimeAuto, UptimeContainer, UptimeHost, c.Uptime)
+	}
 	for _, v := range c.Views {
 		if !isView(v) {
 			return fmt.Errorf("unknown view %q", v)
 		}
 	}
 	return nil
+}
+
+// ValidUptime reports whether s is an uptime mode.
+func ValidUptime(s string) bool {
+	return s == UptimeAuto || s == UptimeContainer || s == UptimeHost
+}
+
+// ContainerAge reports whether a container's uptime and btime count from its
+// own start: always with a time namespace, else only in UptimeContainer mode.
+func ContainerAge(mode string, timeNamespace bool) bool {
+	return timeNamespace || mode == UptimeContainer
 }
 
 // ViewEnabled reports whether view name is configured.

@@ -157,7 +157,8 @@ func (h *Hook) CreateRuntime(st *specs.State) error {
 		return fmt.Errorf("start time of pid %d: %w", st.Pid, err)
 	}
 	initStart := start
-	if off := tasks.BoottimeOffset(procFS, st.Pid); off < 0 {
+	off := tasks.BoottimeOffset(procFS, st.Pid)
+	if off < 0 {
 		// The container has its own boottime (procview-runc's time
 		// namespace): make the uptime view equal it, so sysinfo(2) and ps
 		// elapsed times agree with /proc/uptime.
@@ -176,7 +177,7 @@ func (h *Hook) CreateRuntime(st *specs.State) error {
 	meta := &state.Meta{
 		ID: st.ID, Pid: st.Pid, Bundle: st.Bundle, Rootfs: rootfs,
 		Location: loc, StartNs: start, InitStartNs: initStart, CPUView: cpuView, Views: names,
-		Created: time.Now().UTC(),
+		Created: time.Now().UTC(), HostUptime: hostUptime(log, h.Cfg, ann, off < 0),
 	}
 	root := state.Root(h.Cfg.StateRoot)
 	key := state.Key(st.ID)

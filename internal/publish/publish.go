@@ -61,7 +61,8 @@ var hashSeed = maphash.MakeSeed()
 
 // Target is the sampling target described by the metadata.
 func (s *Set) Target() views.Target {
-	return views.Target{Location: s.Meta.Location, StartNs: s.Meta.StartNs, CPUView: cpuview.Mode(s.Meta.CPUView)}
+	return views.Target{Location: s.Meta.Location, StartNs: s.Meta.StartNs, CPUView: cpuview.Mode(s.Meta.CPUView),
+		HostUptime: s.Meta.HostUptime}
 }
 
 // Path is where view name lives on the host.

@@ -150,6 +150,9 @@ type Meta struct {
 	// CLOCK_BOOTTIME ns: the init's start, or minus the boottime offset of
 	// the container's time namespace when it has one.
 	StartNs uint64 `json:"start_ns"`
+	// HostUptime shows the host's uptime and btime instead of the
+	// container's age (config uptime; never with a time namespace).
+	HostUptime bool `json:"host_uptime,omitempty"`
 	// InitStartNs is the init's start time, to tell it from a reused pid.
 	InitStartNs uint64    `json:"init_start_ns"`
 	CPUView     string    `json:"cpu_view"`

@@ -70,6 +70,11 @@ type Target struct {
 	Location cgroupstats.Location
 	StartNs  uint64 // container start, CLOCK_BOOTTIME ns
 	CPUView  cpuview.Mode
+	// HostUptime shows the host's uptime and btime: without a time
+	// namespace the kernel's process start times count from the host's
+	// boot, and only these keep ps and psutil ages right. /proc/stat's CPU
+	// ticks stay the container's either way.
+	HostUptime bool
 }
 
 // Host reads the host snapshot shared by every container in a round.
@@ -169,7 +174,19 @@ func Derive(host *hoststats.Host, st *cgroupstats.Stats, t Target, acct *state.A
 		ContextSwitches: sum.CtxtSwitches,
 		PageSize:        os.Getpagesize(),
 	}
+	if t.HostUptime {
+		hostUptime(in, now, t.StartNs)
+	}
 	return in, nil
+}
+
+// hostUptime makes in's uptime and btime the host's. The visible CPUs count
+// as idle before the container started, so /proc/uptime's idle column stays
+// at most n times its uptime.
+func hostUptime(in *render.Input, now, startNs uint64) {
+	in.Uptime = float64(now) / 1e9
+	in.Idle += float64(in.CPUs) * float64(min(startNs, now)) / 1e9
+	in.BootTime = in.Host.Stat.BootTime
 }
 
 // Render renders the named views.

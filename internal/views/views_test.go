@@ -13,6 +13,7 @@ import (
 
 	"github.com/procview/procview/internal/cgroupstats"
 	"github.com/procview/procview/internal/cpuview"
+	"github.com/procview/procview/internal/hoststats"
 	"github.com/procview/procview/internal/render"
 	"github.com/procview/procview/internal/state"
 	"github.com/procview/procview/internal/tasks"
@@ -63,9 +64,8 @@ func fixtures(t *testing.T) []fixture {
 	return out
 }
 
-// input samples a fixture as the daemon would, one hour after the container
-// started, with no task scan (fixtures hold no live tasks).
-func input(t *testing.T, f fixture) *render.Input {
+// sample reads a fixture's host snapshot and its container's cgroup stats.
+func sample(t *testing.T, f fixture) (*hoststats.Host, *cgroupstats.Stats, cgroupstats.Location) {
 	t.Helper()
 	cgFS := os.DirFS(filepath.Join(f.dir, "sys/fs/cgroup"))
 	mode, err := cgroupstats.DetectMode(cgFS)
@@ -89,6 +89,14 @@ func input(t *testing.T, f fixture) *render.Input {
 	if err != nil {
 		t.Fatalf("Read: %v", err)
 	}
+	return host, st, loc
+}
+
+// input samples a fixture as the daemon would, one hour after the container
+// started, with no task scan (fixtures hold no live tasks).
+func input(t *testing.T, f fixture) *render.Input {
+	t.Helper()
+	host, st, loc := sample(t, f)
 	const start = uint64(1000e9)
 	in, err := Derive(host, st, Target{Location: loc, StartNs: start, CPUView: cpuview.Quota}, &state.Acct{}, start+3600e9,
 		func(procs, threads []int) tasks.Summary {

@@ -101,9 +101,19 @@ pv_write_config() {
 		echo "refresh_interval = \"${PV_REFRESH:-500ms}\""
 		echo "log_level = \"debug\""
 		echo "log_file = \"$PV_LOG\""
+		[ -z "${PV_RUNTIME:-}" ] || echo "runtime = \"$PV_RUNTIME\""
 		local l
 		for l in "$@"; do echo "$l"; done
 	} >"$PROCVIEW_CONFIG"
+}
+
+# pv_use_runc12: run this file's containers on runc 1.2 (time namespaces),
+# built from the Go module proxy and cached by test/runtimes/runc12.sh; call
+# at the start of setup_file, before pv_setup_file.
+pv_use_runc12() {
+	PV_RUNTIME=$("$PV_REPO/test/runtimes/runc12.sh") || return 1
+	RUNC=$PV_RUNTIME
+	export PV_RUNTIME RUNC
 }
 
 pv_setup_file() {

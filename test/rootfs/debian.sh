@@ -1,7 +1,7 @@
 #!/bin/bash
 # debian.sh DEST: make DEST a Debian root filesystem (the host's release,
 # minbase) with the tools the bats tests drive: procps, sysstat,
-# python3-psutil, coreutils. Built with debootstrap from the Debian mirror
+# python3-psutil, coreutils, util-linux (lscpu), nodejs. Built with debootstrap from the Debian mirror
 # the host's apt sources use, cached under $PROCVIEW_TEST_CACHE as a
 # directory named by a stamp of the suite, mirror and package list, so the
 # cache is rebuilt whenever the package list changes.
@@ -12,7 +12,7 @@ set -euo pipefail
 dest=$1
 
 # The package list: change it here and the cache is rebuilt.
-PACKAGES=(procps sysstat python3-psutil python3-minimal coreutils)
+PACKAGES=(procps sysstat python3-psutil python3-minimal coreutils util-linux nodejs)
 
 command -v debootstrap >/dev/null || die "debootstrap missing: apt-get install -y debootstrap"
 
@@ -78,8 +78,8 @@ build() {
 	rm -f "$log"
 	rm -rf "$cache"
 	mv -T "$tmp" "$cache"
-	# Drop caches of older package lists.
-	find "$PROCVIEW_TEST_CACHE" -maxdepth 1 -name "debian-$suite-*" ! -name "debian-$suite-$stamp" -exec rm -rf {} +
+	# Caches of other package lists are kept: another checkout (or a test
+	# run in parallel) may still use them.
 }
 
 with_cache_lock build
