@@ -41,6 +41,9 @@ type Daemon struct {
 	nofile  int    // RLIMIT_NOFILE, to size Sampler.FDBudget
 	statBuf []byte // scratch for the init probes
 	svc     *services
+	// lastHost is the host sample of the last round that read one: the
+	// registry's snapshot needs it in rounds where no container was due.
+	lastHost *hoststats.Host
 
 	// The adaptive loop (schedule.go).
 	sched       map[string]*schedule // when each container needs a full refresh
@@ -218,6 +221,8 @@ func (d *Daemon) Round() {
 		if host == nil && hostErr == nil {
 			if host, hostErr = d.Sampler.Host(); hostErr != nil {
 				d.Log.WithError(hostErr).Warn("read host")
+			} else {
+				d.lastHost = host
 			}
 		}
 		if hostErr != nil {
@@ -231,7 +236,7 @@ func (d *Daemon) Round() {
 		d.note(k, err)
 		d.refreshed(k, s, now, err)
 	}
-	d.observe(host, start)
+	d.observe(d.lastHost, start)
 }
 
 // replaced reports whether key's directory is no longer the one s was

@@ -46,7 +46,7 @@ func (d *Daemon) observe(host *hoststats.Host, start time.Time) {
 	managed := make([]registry.Managed, 0, len(d.sets))
 	for _, set := range d.sets {
 		m := registry.Managed{Meta: set.Meta, Stats: set.Last}
-		if set.Last != nil {
+		if set.Last != nil && host != nil {
 			m.ViewCPUs = set.LastCPUs
 			m.ViewMemTotal = render.MemTotal(&render.Input{Host: host, Cgroup: set.Last})
 		}
@@ -62,7 +62,11 @@ func (d *Daemon) observe(host *hoststats.Host, start time.Time) {
 		}
 	}
 	self := snapshot.Self{RoundSeconds: time.Since(start).Seconds(), Rounds: s.rounds, ViewsWritten: s.viewsWritten, RefreshErrors: s.errors}
-	s.snap.Store(s.reg.Round(managed, max(1, len(host.Online)), self))
+	hostCPUs := 1
+	if host != nil {
+		hostCPUs = max(1, len(host.Online))
+	}
+	s.snap.Store(s.reg.Round(managed, hostCPUs, self))
 }
 
 // Serve starts the metrics server (metrics_address, unless empty) and the
