@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,18 +16,21 @@ import (
 // containerd itself reads every containerd config install writes: the
 // merged config (containerd config dump) has the procview runtime with its
 // BinaryName next to runc. No daemon is started.
+//
+// Config version 3 (containerd 2.x) is not in the list: Debian 12 ships
+// containerd 1.6, which reads a version = 3 file without an error but knows
+// none of its plugin ids (io.containerd.cri.v1.runtime), so its dump could
+// never show the runtime and the case only ever skipped. The v3 path is
+// checked by TestGolden's containerd/v3-default case instead (the output of
+// containerd 2.x `config default`: TOML, the runtime under
+// io.containerd.cri.v1.runtime, idempotent, uninstall restores the input).
 func TestContainerdReadsInstalledConfig(t *testing.T) {
 	bin, err := exec.LookPath("containerd")
 	if err != nil {
 		t.Skip("containerd not installed")
 	}
-	ver, _ := exec.Command(bin, "--version").Output()
-	oneX := regexp.MustCompile(`\s1\.\d+\.\d+`).Match(ver)
-	for _, name := range []string{"missing", "empty", "comments-only", "v1", "v2-default", "v2-debian", "v2-systemd", "v2-no-eol", "v3-default", "default-runtime-crun"} {
+	for _, name := range []string{"missing", "empty", "comments-only", "v1", "v2-default", "v2-debian", "v2-systemd", "v2-no-eol", "default-runtime-crun"} {
 		t.Run(name, func(t *testing.T) {
-			if strings.HasPrefix(name, "v3") && oneX {
-				t.Skipf("config version 3 needs containerd 2.x; this is %s", bytes.TrimSpace(ver))
-			}
 			in := readInput(t, filepath.Join("testdata", "golden", "containerd", name+".in"))
 			out, _, err := ContainerdInstall(in, testWrapper)
 			if err != nil {

@@ -11,7 +11,8 @@
 //     that only grows. The token is right-aligned in its slot by spaces
 //     inserted in the whitespace before it, so columns never move (a number
 //     at the very start of a line is left-aligned instead, so the line never
-//     starts with a space the kernel would not print). The whole
+//     starts with a space the kernel would not print, and gets a slot only
+//     when a numeric token follows it, which takes its padding). The whole
 //     file is then padded to Size with spaces inserted before the newline of
 //     its last non-blank line. Size carries slack, so widening slots and new
 //     lines fit without a change of length.
@@ -247,6 +248,15 @@ func (l *Layout) alignLine(dst []byte, tp *[]token, n int, line []byte, widen bo
 		// Not a /proc file: keep it as it is.
 		return append(dst, line...)
 	}
+	if len(toks) > 0 && toks[0].slot && toks[0].sep == toks[0].start && (len(toks) == 1 || !toks[1].slot) {
+		// A number at column 0 is left-aligned, its padding written before
+		// the next token. Only a slot can take that padding back on Adopt
+		// (as part of its width); before text ("0 A") or the line's end it
+		// would be read as a wider separator or trailing blanks, and a
+		// restarted daemon would move it. Such a number gets no slot: the
+		// file's tail padding absorbs its changes of width.
+		toks[0].slot = false
+	}
 	key := uint32(2166136261) // FNV-1a offset basis
 	for _, t := range toks {
 		if !t.slot {
@@ -259,6 +269,7 @@ func (l *Layout) alignLine(dst []byte, tp *[]token, n int, line []byte, widen bo
 	ls := l.slots[l.slotsFor(n, key, len(toks))]
 	ws := l.widths[ls.off : ls.off+uint32(ls.n)]
 
+	carry := 0 // padding of a column-0 number, written after the next separator
 	for i, t := range toks {
 		sep, tok := line[t.sep:t.start], line[t.start:t.end]
 		dst = append(dst, sep...)
@@ -284,12 +295,15 @@ func (l *Layout) alignLine(dst []byte, tp *[]token, n int, line []byte, widen bo
 		if i == 0 && len(sep) == 0 {
 			// A number that starts the line is left-aligned: "cut -d' '
 			// -f1 /proc/uptime" and other column-0 readers must not see a
-			// leading space. The padding goes before the next token.
+			// leading space. The padding goes with the next token's (a
+			// slot, see above), after its separator, where Adopt reads it
+			// back as part of that slot even when the separator is a tab.
 			dst = append(dst, tok...)
-			dst = appendSpaces(dst, w-need)
+			carry = w - need
 			continue
 		}
-		dst = appendSpaces(dst, w-need)
+		dst = appendSpaces(dst, w-need+carry)
+		carry = 0
 		dst = append(dst, tok...)
 	}
 	return append(dst, trail...)

@@ -51,16 +51,12 @@ func FuzzLayout(f *testing.F) {
 		if a.Size() != len(last) {
 			t.Fatalf("adopted size %d, file %d", a.Size(), len(last))
 		}
-		// Same length and fields, not necessarily the same bytes: a line
-		// that starts with a number followed by a non-numeric token ("0 A")
-		// is adopted with its padding moved (no view has such a line; found
-		// by this target, testdata/fuzz/FuzzLayout/02cb3f66971ad27a).
+		// The same bytes: a line that starts with a number followed by a
+		// non-numeric token ("0 A", testdata/fuzz/FuzzLayout/02cb3f66971ad27a)
+		// used to be adopted with its padding moved.
 		got, grew := a.Apply(first)
-		if grew || len(got) != len(last) {
+		if grew || !bytes.Equal(got, last) {
 			t.Fatalf("adopted layout wrote %q (grew=%v), file holds %q", got, grew, last)
-		}
-		if diff := cmp.Diff(fields(last), fields(got)); s.Mode == Aligned && diff != "" {
-			t.Fatalf("adopted layout changed fields (-file +adopted):\n%s", diff)
 		}
 	})
 }

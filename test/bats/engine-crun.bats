@@ -101,7 +101,8 @@ crun_pv_run() {
 	# procviewd (through a trampoline) before it execs crun, so the daemon
 	# is re-parented above crun, and the hook finds it running.
 	pv_stop_daemon
-	! pv_daemon_pid
+	run pv_daemon_pid
+	[ "$status" -ne 0 ]
 	local started=$SECONDS
 	run crun_pv_run "$ENG_PROBE"
 	echo "$output (status $status after $((SECONDS - started)) s)"

@@ -141,9 +141,9 @@ no_view_mounts() {
 	echo "$output"
 	[ "$status" -ne 0 ]
 	[[ "$output" != *started* ]]
-	# The message names procview and what is wrong.
-	grep -qi procview <<<"$output"
-	grep -qF "$broken" <<<"$output"
+	# procview's own refusal (not a crash), naming what is wrong.
+	refusal=$(grep -E "$PV_REFUSAL_RE" <<<"$output" || true)
+	[[ "$refusal" == *"$broken"* ]]
 	# Nothing is left running.
 	run "$RUNC" --root "$PV_RUNC_ROOT" state "$CID"
 	[ "$status" -ne 0 ] || [[ "$output" != *'"running"'* ]]

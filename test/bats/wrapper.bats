@@ -197,17 +197,23 @@ exact --root {ROOT} run --bundle /nonexistent/bundle pvt-never
 	(cd "$CMPDIR" && "$PV_WRAPPER" --root "$PV_RUNC_ROOT" create --bundle "$BB" "$B" </dev/null >"$CMPDIR/create.b" 2>&1) || rb=$?
 	echo "create: rc runc=$ra wrapper=$rb"
 	# Nothing but the container's own output may appear (and it has none yet).
-	[ ! -s "$CMPDIR/create.a" ] && [ ! -s "$CMPDIR/create.b" ]
-	[ "$ra" -eq 0 ] && [ "$rb" -eq 0 ]
-	[ "$(status_of "$A")" = created ] && [ "$(status_of "$B")" = created ]
+	[ ! -s "$CMPDIR/create.a" ]
+	[ ! -s "$CMPDIR/create.b" ]
+	[ "$ra" -eq 0 ]
+	[ "$rb" -eq 0 ]
+	[ "$(status_of "$A")" = created ]
+	[ "$(status_of "$B")" = created ]
 	step start '{ID}'
-	[ "$(status_of "$A")" = running ] && [ "$(status_of "$B")" = running ]
+	[ "$(status_of "$A")" = running ]
+	[ "$(status_of "$B")" = running ]
 	step start '{ID}'
 	step pause '{ID}'
-	[ "$(status_of "$A")" = paused ] && [ "$(status_of "$B")" = paused ]
+	[ "$(status_of "$A")" = paused ]
+	[ "$(status_of "$B")" = paused ]
 	step pause '{ID}'
 	step resume '{ID}'
-	[ "$(status_of "$A")" = running ] && [ "$(status_of "$B")" = running ]
+	[ "$(status_of "$A")" = running ]
+	[ "$(status_of "$B")" = running ]
 	step exec '{ID}' sh -c 'exit 5'
 	step exec --detach '{ID}' sleep 1
 	step delete '{ID}'
@@ -231,7 +237,8 @@ exact --root {ROOT} run --bundle /nonexistent/bundle pvt-never
 	ra=0 rb=0
 	"$RUNC" --root "$PV_RUNC_ROOT" run -d -b "$AB" "$A" </dev/null >/dev/null 2>&1 || ra=$?
 	"$PV_WRAPPER" --root "$PV_RUNC_ROOT" run -d -b "$BB" "$B" </dev/null >/dev/null 2>&1 || rb=$?
-	[ "$ra" -eq 0 ] && [ "$rb" -eq 0 ]
+	[ "$ra" -eq 0 ]
+	[ "$rb" -eq 0 ]
 	oa=$("$RUNC" --root "$PV_RUNC_ROOT" exec "$A" cat /etc/hostname)
 	ob=$("$PV_WRAPPER" --root "$PV_RUNC_ROOT" exec "$B" cat /etc/hostname)
 	[ "$oa" = "$ob" ]
@@ -247,6 +254,7 @@ exact --root {ROOT} run --bundle /nonexistent/bundle pvt-never
 	set_cmd 'echo out; echo err >&2; exit 4'
 	run "$PV_WRAPPER" --root "$PV_RUNC_ROOT" run --pid-file "$PV_WORK/pidfile.$CID" -b "$BUNDLE" "$CID"
 	[ "$status" -eq 4 ]
-	[[ "$output" == *out* ]] && [[ "$output" == *err* ]]
+	[[ "$output" == *out* ]]
+	[[ "$output" == *err* ]]
 	[ -s "$PV_WORK/pidfile.$CID" ]
 }

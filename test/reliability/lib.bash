@@ -306,7 +306,9 @@ rel_failopen_case() {
 	out=$(timeout -k 5 60 "$wrapper" --log "$jlog" --log-format json --root "$PV_RUNC_ROOT" run -b "$BUNDLE" "$CID" </dev/null 2>&1) && status=0 || status=$?
 	[ "$status" -eq 0 ] && [[ "$out" == *started* ]] && started=yes
 	grep -qiE '"level":"(error|warning|warn)"|level=(error|warning|warn)' "$PV_LOG" && in_log=yes
-	grep -qi procview "$jlog" 2>/dev/null && grep -qiE '"level":"(error|warning)"' "$jlog" && in_runc_log=yes
+	# procview's own lines carry "component" (hook) or "command" (wrapper);
+	# runc's do not, and any line may name a path containing "procview".
+	grep -iE '"level":"(error|warning)"' "$jlog" 2>/dev/null | grep -qE '"(component|command)":' && in_runc_log=yes
 	# The stuck case must be the hook's own timeout, not another error.
 	if [ "$name" = hook-stuck ] && ! grep -q 'gave up' "$PV_LOG"; then in_log=no; fi
 	if [ "$name" = state-readonly ]; then umount -l "$dir/ro" 2>/dev/null || true; fi
@@ -319,7 +321,9 @@ rel_failopen_case() {
 	if [ "$mode" = open ]; then
 		[ $started = yes ] && [ $in_log = yes ] && [ $in_runc_log = yes ] && ok=yes
 	else
-		[ $started = no ] && grep -qi procview <<<"$out" && ok=yes
+		# Only procview's own refusal says this (hook or wrapper); a crash
+		# trace or a path containing "procview" does not.
+		[ $started = no ] && grep -qE "$PV_REFUSAL_RE" <<<"$out" && ok=yes
 	fi
 	echo "$name $mode started=$started log=$in_log runc_json_log=$in_runc_log ok=$ok"
 	[ $ok = yes ] || {
@@ -592,7 +596,8 @@ rel_hostile() {
 	rel_result hostile.cases "$REL_HOSTILE_TRIED"
 	rel_result hostile.escaped "$REL_HOSTILE_ESCAPED"
 	rel_result hostile.crashed "$REL_HOSTILE_CRASHED"
-	[ "$REL_HOSTILE_ESCAPED" -eq 0 ] && [ "$REL_HOSTILE_CRASHED" -eq 0 ]
+	[ "$REL_HOSTILE_ESCAPED" -eq 0 ]
+	[ "$REL_HOSTILE_CRASHED" -eq 0 ]
 }
 
 # ---- churn ----
@@ -682,7 +687,12 @@ rel_churn() {
 	rel_result churn.daemon_same_pid "$samepid"
 	rel_result churn.daemon_fds "$fds0 -> $fds1"
 	rel_result churn.daemon_rss_kb "$rss0 -> $rss1"
-	[ "$fails" -eq 0 ] && [ "$left" -eq 0 ] && [ "$mounts" -eq 0 ] && [ "$listed" -eq 0 ]
+	# One check per line: bats' errexit ignores a failure inside an && chain
+	# that is not the function's last command.
+	[ "$fails" -eq 0 ]
+	[ "$left" -eq 0 ]
+	[ "$mounts" -eq 0 ]
+	[ "$listed" -eq 0 ]
 	[ "$samepid" = yes ]
 	[ "$fds1" -le "$fds0" ]
 	[ "$rss1" -le $((rss0 + 8192)) ]
