@@ -103,6 +103,9 @@ pv_write_config() {
 		echo "log_file = \"$PV_LOG\""
 		local l
 		for l in "$@"; do echo "$l"; done
+		# No metrics unless a test asks: the default port is one per machine,
+		# and a daemon that cannot bind it logs a warning.
+		[[ " $* " == *" metrics_address "* ]] || echo 'metrics_address = ""'
 	} >"$PROCVIEW_CONFIG"
 }
 
