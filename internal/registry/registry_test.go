@@ -104,3 +104,66 @@ func TestRegistryRounds(t *testing.T) {
 		t.Errorf("recreated web: OOM kills %+v, want 3 + 1", c2)
 	}
 }
+
+// v2Cgroup adds a v2 cgroup at p holding pid.
+func v2Cgroup(t *testing.T, fsys fstest.MapFS, procRoot, p string, pid int, max string) {
+	t.Helper()
+	d := strings.TrimPrefix(p, "/") + "/"
+	fsys[d+"cgroup.procs"] = &fstest.MapFile{Data: []byte(itoa(pid) + "\n")}
+	fsys[d+"cgroup.threads"] = fsys[d+"cgroup.procs"]
+	fsys[d+"memory.max"] = &fstest.MapFile{Data: []byte(max + "\n")}
+	fsys[d+"memory.current"] = &fstest.MapFile{Data: []byte("1000000\n")}
+	fsys[d+"memory.stat"] = &fstest.MapFile{Data: []byte("anon 600000\nfile 300000\ninactive_file 100000\n")}
+	fsys[d+"memory.events"] = &fstest.MapFile{Data: []byte("low 0\nhigh 0\nmax 0\noom 1\noom_kill 1\n")}
+	fsys[d+"cpu.max"] = &fstest.MapFile{Data: []byte("25000 100000\n")}
+	fsys[d+"cpu.stat"] = &fstest.MapFile{Data: []byte("usage_usec 1000\nuser_usec 600\nsystem_usec 400\nnr_periods 7\nnr_throttled 2\nthrottled_usec 5000\n")}
+	fsys[d+"cpu.pressure"] = &fstest.MapFile{Data: []byte("some avg10=0.00 avg60=0.00 avg300=0.00 total=3000000\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n")}
+	dir := filepath.Join(procRoot, itoa(pid))
+	write(t, filepath.Join(dir, "cgroup"), "0::"+p+"\n")
+	write(t, filepath.Join(dir, "stat"), itoa(pid)+" (sleep) S 1 "+strings.Repeat("0 ", 17)+"100 0 0\n")
+}
+
+// A v2 host: docker's systemd scope, rootless podman's payload in the
+// scope's "container" child, and a CRI sandbox shown as its pod (sampled at
+// the pod's cgroup) next to its container, named from the bundle's
+// annotations (found through the shim's cwd).
+func TestRegistryV2(t *testing.T) {
+	procRoot, podmanRoot := t.TempDir(), t.TempDir()
+	fsys := fstest.MapFS{"cgroup.controllers": &fstest.MapFile{Data: []byte("cpu memory pids\n")}}
+	v2Cgroup(t, fsys, procRoot, "/system.slice/docker-"+id1+".scope", 201, "max")
+	rootless := "/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" + id2 + ".scope"
+	fsys[strings.TrimPrefix(rootless, "/")+"/cgroup.procs"] = &fstest.MapFile{Data: []byte("")}
+	v2Cgroup(t, fsys, procRoot, rootless+"/container", 202, "67108864")
+	write(t, filepath.Join(podmanRoot, "overlay-containers", "containers.json"), `[{"id":"`+id2+`","names":["rootless-web"],"metadata":"{\"image-name\":\"docker.io/library/nginx:latest\"}"}]`)
+	pod := "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod5d8d3e4a_1b2c_4d5e_8f90_0a1b2c3d4e5f.slice"
+	sb := "1111111111111111111111111111111111111111111111111111111111111111"
+	v2Cgroup(t, fsys, procRoot, pod, 299, "max")
+	v2Cgroup(t, fsys, procRoot, pod+"/cri-containerd-"+sb+".scope", 203, "max")
+	// The shim (pid 300, cwd = the bundle) is the sandbox's parent.
+	bundle := filepath.Join(t.TempDir(), "k8s.io", sb)
+	write(t, filepath.Join(bundle, "config.json"), `{"annotations":{"io.kubernetes.cri.container-type":"sandbox","io.kubernetes.cri.sandbox-name":"web-0","io.kubernetes.cri.sandbox-namespace":"prod"}}`)
+	write(t, filepath.Join(procRoot, "203", "stat"), "203 (pause) S 300 "+strings.Repeat("0 ", 17)+"100 0 0\n")
+	write(t, filepath.Join(procRoot, "300", "stat"), "300 (containerd-shim) S 1 "+strings.Repeat("0 ", 17)+"50 0 0\n")
+	if err := os.Symlink(bundle, filepath.Join(procRoot, "300", "cwd")); err != nil {
+		t.Fatal(err)
+	}
+	r := New(Options{CgroupFS: fsys, Mode: cgroupstats.ModeV2, ProcRoot: procRoot, PodmanRoot: podmanRoot})
+	defer r.Close()
+	s := r.Round(nil, 8, snapshot.Self{})
+	if len(s.Containers) != 3 {
+		t.Fatalf("containers: %+v", s.Containers)
+	}
+	d := find(s, id1)
+	if d == nil || d.Runtime != RuntimeDocker || d.MemoryLimitBytes != 0 || d.CPULimitCores != 0.25 || d.MemoryWorkingSetBytes != 900000 ||
+		d.CPUThrottledPeriods != 2 || d.OOMEvents != 1 || !d.Pressure.Present || d.Pressure.CPUWaiting != 3 {
+		t.Errorf("docker on v2: %+v", d)
+	}
+	p := find(s, id2)
+	if p == nil || p.Name != "rootless-web" || p.Image != "docker.io/library/nginx:latest" || p.Cgroup != rootless+"/container" || p.MemoryLimitBytes != 67108864 {
+		t.Errorf("rootless podman: %+v", p)
+	}
+	q := find(s, sb)
+	if q == nil || q.Kind != snapshot.KindPod || q.Pod != "web-0" || q.Namespace != "prod" || q.Cgroup != pod || q.Runtime != RuntimeContainerd {
+		t.Errorf("sandbox as its pod: %+v", q)
+	}
+}

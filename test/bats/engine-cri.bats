@@ -151,7 +151,8 @@ crictl_cli() {
 	# /metrics: the kubelet's labels from the same annotations.
 	m=$(curl -sf "127.0.0.1:$CRI_PORT/metrics")
 	grep -E "^container_spec_memory_limit_bytes\{container=\"app\",container_id=\"$ctr\",image=\"$CRI_IMAGE\",name=\"app\",namespace=\"pvcri-ns\",pod=\"pvcri-pod\",runtime=\"containerd\"\} 2.68435456e\+08$" <<<"$m"
-	grep -q "^procview_container_info{container=\"\",container_id=\"$pod\".*kind=\"pod\".*managed=\"false\".*pod=\"pvcri-pod\"" <<<"$m"
+	# Labels come sorted: cgroup, container, container_id, image, kind, managed, …
+	grep -E "^procview_container_info\{cgroup=\"[^\"]*\",container=\"\",container_id=\"$pod\",image=\"[^\"]*\",kind=\"pod\",managed=\"false\",.*pod=\"pvcri-pod\"" <<<"$m"
 
 	crictl_cli stopp "$pod" >/dev/null
 	crictl_cli rmp "$pod" >/dev/null

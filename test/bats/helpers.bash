@@ -112,6 +112,9 @@ pv_write_config() {
 		[ -z "${PV_RUNTIME:-}" ] || echo "runtime = \"$PV_RUNTIME\""
 		local l
 		for l in "$@"; do echo "$l"; done
+		# No metrics unless a test asks: the default port is one per machine,
+		# and a daemon that cannot bind it logs a warning.
+		[[ " $* " == *" metrics_address "* ]] || echo 'metrics_address = ""'
 	} >"$PROCVIEW_CONFIG"
 }
 
