@@ -6,14 +6,14 @@
 # Every Debian package the tests use, in one place:
 #   runtimes and engines: runc crun podman containerd docker.io lxcfs
 #   bats suite:           bats jq busybox-static debootstrap util-linux
-#                         procps sysstat python3-psutil iproute2 file
+#                         procps sysstat python3-psutil iproute2 file tcpdump
 #   VM suite (test/vm):   qemu-system-x86 (kernel fetched there via apt-get download)
 #   build:                make git ca-certificates
 set -euo pipefail
 
 PACKAGES=(
 	runc crun podman containerd docker.io lxcfs
-	bats jq busybox-static debootstrap util-linux procps sysstat python3-psutil iproute2 file
+	bats jq busybox-static debootstrap util-linux procps sysstat python3-psutil iproute2 file tcpdump
 	qemu-system-x86
 	make git ca-certificates
 )

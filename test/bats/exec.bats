@@ -31,6 +31,8 @@ exec_container() {
 	CPID=$("$RUNC" --root "$PV_RUNC_ROOT" state "$CID" | jq -r .pid)
 	# A link only the container has (kernels without the dummy module: lo only).
 	nsenter -t "$CPID" -n ip link add pvdummy0 type dummy 2>/dev/null || true
+	# runc leaves lo down; traffic tests need it.
+	nsenter -t "$CPID" -n ip link set lo up
 	export CPID
 }
 
@@ -332,4 +334,23 @@ only_init_left() {
 	[[ "$output" == *"not implemented"* ]]
 	run pvx --ns user "$CID" -- true
 	[ "$status" -eq 125 ]
+}
+
+@test "exec --ns net: the host's tcpdump captures traffic inside the container" {
+	requires tcpdump
+	exec_container
+	out=$PV_WORK/tcpdump.out
+	# A port nobody listens on: the SYN and the RST cross the container's lo.
+	"$PV_CLI" exec --ns net "$CID" -- timeout 20 tcpdump -i lo -n -c 1 'tcp port 9' </dev/null >"$out" 2>&1 3>&- &
+	xpid=$!
+	for _ in $(seq 50); do
+		cexec 'nc -w 1 127.0.0.1 9 </dev/null' >/dev/null 2>&1 || true
+		[ -d "/proc/$xpid" ] || break
+		sleep 0.2
+	done
+	st=0
+	wait "$xpid" || st=$?
+	cat "$out"
+	[ "$st" -eq 0 ]
+	grep -qE '127\.0\.0\.1\.[0-9]+ > 127\.0\.0\.1\.9: Flags \[S\]' "$out"
 }
