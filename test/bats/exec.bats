@@ -7,6 +7,7 @@
 # namespaces, or from the host before the call.
 
 load helpers
+load exec
 
 setup_file() { pv_setup_file; }
 teardown_file() { pv_teardown_file; }
@@ -36,23 +37,6 @@ exec_container() {
 	export CPID
 }
 
-pvx() { timeout -k 5 "$PV_TIMEOUT" "$PV_CLI" exec "$@" </dev/null; }
-
-# host_snapshot FILE: what must not change on the host: the host's mount
-# table entries for /proc and /sys, `findmnt /proc`, and ps on long-lived
-# host processes (the full `ps -e` changes with every process other tests
-# start on this shared machine; the check is that ps still reads the host's
-# PID namespace and sees init, this shell and the container's init).
-host_snapshot() {
-	{
-		echo "== mountinfo /proc /sys"
-		awk '$5 ~ /^\/(proc|sys)(\/|$)/' /proc/self/mountinfo
-		echo "== findmnt /proc"
-		findmnt /proc
-		echo "== ps"
-		ps -p "1,$$,$CPID" -o pid=,comm=
-	} >"$1"
-}
 
 @test "exec: ps -e lists only the container's processes" {
 	exec_container
