@@ -6,7 +6,7 @@
 # Every Debian package the tests use, in one place:
 #   runtimes and engines: runc crun podman containerd docker.io lxcfs
 #   bats suite:           bats jq busybox-static debootstrap util-linux
-#                         procps sysstat python3-psutil iproute2 file
+#                         procps sysstat python3-psutil iproute2 file tcpdump
 #   VM suite (test/vm):   qemu-system-x86 (kernel fetched there via apt-get download)
 #   runc 1.2 (test/runtimes/runc12.sh, go install with cgo): gcc libseccomp-dev
 #   build:                make git ca-certificates
@@ -14,7 +14,7 @@ set -euo pipefail
 
 PACKAGES=(
 	runc crun podman containerd docker.io lxcfs
-	bats jq busybox-static debootstrap util-linux procps sysstat python3-psutil iproute2 file
+	bats jq busybox-static debootstrap util-linux procps sysstat python3-psutil iproute2 file tcpdump
 	qemu-system-x86
 	prometheus curl
 	gcc libseccomp-dev

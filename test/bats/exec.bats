@@ -7,6 +7,7 @@
 # namespaces, or from the host before the call.
 
 load helpers
+load exec
 
 setup_file() { pv_setup_file; }
 teardown_file() { pv_teardown_file; }
@@ -31,26 +32,11 @@ exec_container() {
 	CPID=$("$RUNC" --root "$PV_RUNC_ROOT" state "$CID" | jq -r .pid)
 	# A link only the container has (kernels without the dummy module: lo only).
 	nsenter -t "$CPID" -n ip link add pvdummy0 type dummy 2>/dev/null || true
+	# runc leaves lo down; traffic tests need it.
+	nsenter -t "$CPID" -n ip link set lo up
 	export CPID
 }
 
-pvx() { timeout -k 5 "$PV_TIMEOUT" "$PV_CLI" exec "$@" </dev/null; }
-
-# host_snapshot FILE: what must not change on the host: the host's mount
-# table entries for /proc and /sys, `findmnt /proc`, and ps on long-lived
-# host processes (the full `ps -e` changes with every process other tests
-# start on this shared machine; the check is that ps still reads the host's
-# PID namespace and sees init, this shell and the container's init).
-host_snapshot() {
-	{
-		echo "== mountinfo /proc /sys"
-		awk '$5 ~ /^\/(proc|sys)(\/|$)/' /proc/self/mountinfo
-		echo "== findmnt /proc"
-		findmnt /proc
-		echo "== ps"
-		ps -p "1,$$,$CPID" -o pid=,comm=
-	} >"$1"
-}
 
 @test "exec: ps -e lists only the container's processes" {
 	exec_container
@@ -332,4 +318,23 @@ only_init_left() {
 	[[ "$output" == *"not implemented"* ]]
 	run pvx --ns user "$CID" -- true
 	[ "$status" -eq 125 ]
+}
+
+@test "exec --ns net: the host's tcpdump captures traffic inside the container" {
+	requires tcpdump
+	exec_container
+	out=$PV_WORK/tcpdump.out
+	# A port nobody listens on: the SYN and the RST cross the container's lo.
+	"$PV_CLI" exec --ns net "$CID" -- timeout 20 tcpdump -i lo -n -c 1 'tcp port 9' </dev/null >"$out" 2>&1 3>&- &
+	xpid=$!
+	for _ in $(seq 50); do
+		cexec 'nc -w 1 127.0.0.1 9 </dev/null' >/dev/null 2>&1 || true
+		[ -d "/proc/$xpid" ] || break
+		sleep 0.2
+	done
+	st=0
+	wait "$xpid" || st=$?
+	cat "$out"
+	[ "$st" -eq 0 ]
+	grep -qE '127\.0\.0\.1\.[0-9]+ > 127\.0\.0\.1\.9: Flags \[S\]' "$out"
 }
