@@ -243,17 +243,22 @@ loop_result() {
 }
 
 @test "sysinfo: kill -9 of the agent's worker, then of its holder, while a container loops: 0 failed, 0 hung" {
+	export PROCVIEW_AGENT_TEST_STALL_AFTER=2000
+	stop_agents # a new agent, with the knob
 	start_loop 8
 	holder=$(cat "$PV_STATE/agent.pid")
-	local i w
-	for i in 1 2 3; do
-		sleep 1
-		w=$(worker_pids "$holder")
-		[ -n "$w" ] || false
-		kill -KILL $w
-		# The holder starts a new worker with every listener.
-		wait_until 3000 sh -c "[ -n \"\$(cat /proc/$holder/task/*/children)\" ] && ! [ -d /proc/$w ]"
-	done
+	local w
+	# A worker that dies between receiving a call and answering it: the
+	# call waits for the next worker, which finds it in the record and
+	# answers it (the agent's test knob holds the 2000th call).
+	wait_until 10000 test -s "$PV_STATE/agent/record-$holder.stalled"
+	w=$(cat "$PV_STATE/agent/record-$holder.stalled")
+	sleep 0.5
+	kill -KILL "$w"
+	wait_until 5000 grep -q 'answering a notification the previous worker received' "$PV_LOG"
+	# And once at a random moment.
+	w=$(worker_pids "$holder")
+	kill -KILL $w
 	sleep 1
 	# Now the holder: its worker keeps serving what it has.
 	w=$(worker_pids "$holder")
