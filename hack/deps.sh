@@ -7,6 +7,7 @@
 #   runtimes and engines: runc crun podman containerd docker.io lxcfs
 #   bats suite:           bats jq busybox-static debootstrap util-linux
 #                         procps sysstat python3-psutil iproute2 file
+#   sysinfo probes:       gcc libc6-dev gcc-multilib (static 64-bit and i386 builds)
 #   VM suite (test/vm):   qemu-system-x86 (kernel fetched there via apt-get download)
 #   build:                make git ca-certificates
 set -euo pipefail
@@ -14,6 +15,7 @@ set -euo pipefail
 PACKAGES=(
 	runc crun podman containerd docker.io lxcfs
 	bats jq busybox-static debootstrap util-linux procps sysstat python3-psutil iproute2 file
+	gcc libc6-dev gcc-multilib
 	qemu-system-x86
 	make git ca-certificates
 )

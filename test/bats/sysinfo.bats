@@ -203,6 +203,26 @@ docker_like_profile() {
 	[ "$(probe_val totalram <<<"$output")" -gt "$PV_MEM_LIMIT" ]
 }
 
+@test "sysinfo: an i386 static binary gets the 64-byte compat layout and is not killed" {
+	[ -x "$PV_WORK/probe32" ] || skip "no i386 probe (gcc-multilib)"
+	"$PV_WORK/probe32" show >/dev/null 2>&1 || skip "this kernel cannot run i386 binaries (no IA32 emulation)"
+	probe_bundle 32
+	pv_start
+	wait_views
+	run cexec_ok 'probe show'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(probe_val ptr_bits <<<"$output")" -eq 32 ]
+	# totalram * mem_unit: the limit, through the compat struct.
+	[ "$(probe_val totalram <<<"$output")" -eq "$PV_MEM_LIMIT" ]
+	[ "$(probe_val phys_bytes <<<"$output")" -eq "$PV_MEM_LIMIT" ]
+	[ "$(probe_val procs <<<"$output")" -lt 20 ]
+	# A profile listing only x86_64 would have libseccomp kill it: the one
+	# procview adds lists x86 too.
+	run jq -r '.linux.seccomp.architectures | join(",")' "$BUNDLE/config.json"
+	[ "$output" = SCMP_ARCH_X86_64,SCMP_ARCH_X86,SCMP_ARCH_X32 ]
+}
+
 # start_loop SECONDS: a container whose init calls sysinfo in a loop for
 # SECONDS (after views are in place), output in $LOOP_OUT.
 start_loop() {
