@@ -7,6 +7,7 @@
 #   runtimes and engines: runc crun podman containerd docker.io lxcfs
 #   bats suite:           bats jq busybox-static debootstrap util-linux
 #                         procps sysstat python3-psutil iproute2 file tcpdump
+#   sysinfo probes:       gcc libc6-dev gcc-multilib (static 64-bit and i386 builds)
 #   VM suite (test/vm):   qemu-system-x86 (kernel fetched there via apt-get download)
 #   runc 1.2 (test/runtimes/runc12.sh, go install with cgo): gcc libseccomp-dev
 #   build:                make git ca-certificates
@@ -15,9 +16,10 @@ set -euo pipefail
 PACKAGES=(
 	runc crun podman containerd docker.io lxcfs
 	bats jq busybox-static debootstrap util-linux procps sysstat python3-psutil iproute2 file tcpdump
+	gcc libc6-dev gcc-multilib
 	qemu-system-x86
 	prometheus curl
-	gcc libseccomp-dev
+	libseccomp-dev
 	make git ca-certificates
 )
 

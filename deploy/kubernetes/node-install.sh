@@ -17,7 +17,7 @@ CONF=${PROCVIEW_CONFIG_DEST:-/etc/procview/config.toml}
 ENGINE_CONFIG=${PROCVIEW_ENGINE_CONFIG:-}
 RESTART=${PROCVIEW_RESTART_ENGINE:-true}
 PROC=${PROCVIEW_PROC:-/proc}
-BINARIES="procview-runc procview-hook procviewd procview"
+BINARIES="procview-runc procview-hook procviewd procview procview-agent"
 
 log() { echo "procview-node-install: $*" >&2; }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"strconv"
 	"time"
 
@@ -55,6 +56,9 @@ type Worker struct {
 	orphan    bool
 	lastError time.Time
 	info      seccomp.Info
+
+	recordPath string
+	stallAfter int
 }
 
 // Run serves until the holder is gone and no listener remains.
@@ -66,7 +70,8 @@ func (w *Worker) Run(recordPath string) error {
 	if err != nil {
 		return err
 	}
-	w.rec = rec
+	w.rec, w.recordPath = rec, recordPath
+	w.stallAfter, _ = strconv.Atoi(os.Getenv(StallEnv))
 	if w.openMem == nil {
 		w.openMem = openProcMem
 	}
@@ -213,7 +218,32 @@ func (w *Worker) serve(l *wlistener) {
 		return
 	}
 	w.rec.received(l.Slot, l.Serial, &n)
+	w.maybeStall()
 	w.answerAndSend(l, &n)
+}
+
+// StallEnv, for tests only, makes a worker stop answering after the given
+// number of notifications, holding one received and unanswered, as if it
+// died in the middle of a call (the test then kills it). It writes
+// <record>.stalled first; a worker never stalls when that file exists.
+const StallEnv = "PROCVIEW_AGENT_TEST_STALL_AFTER"
+
+func (w *Worker) maybeStall() {
+	if w.stallAfter <= 0 {
+		return
+	}
+	if w.stallAfter--; w.stallAfter > 0 {
+		return
+	}
+	f, err := os.OpenFile(w.recordPath+".stalled", os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return
+	}
+	_, _ = f.WriteString(strconv.Itoa(os.Getpid()) + "\n")
+	_ = f.Close()
+	for { // not select{}: with no other goroutine the runtime would abort
+		time.Sleep(time.Hour)
+	}
 }
 
 func (w *Worker) answerAndSend(l *wlistener, n *seccomp.Notif) {

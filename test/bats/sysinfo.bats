@@ -203,6 +203,26 @@ docker_like_profile() {
 	[ "$(probe_val totalram <<<"$output")" -gt "$PV_MEM_LIMIT" ]
 }
 
+@test "sysinfo: an i386 static binary gets the 64-byte compat layout and is not killed" {
+	[ -x "$PV_WORK/probe32" ] || skip "no i386 probe (gcc-multilib)"
+	"$PV_WORK/probe32" show >/dev/null 2>&1 || skip "this kernel cannot run i386 binaries (no IA32 emulation)"
+	probe_bundle 32
+	pv_start
+	wait_views
+	run cexec_ok 'probe show'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(probe_val ptr_bits <<<"$output")" -eq 32 ]
+	# totalram * mem_unit: the limit, through the compat struct.
+	[ "$(probe_val totalram <<<"$output")" -eq "$PV_MEM_LIMIT" ]
+	[ "$(probe_val phys_bytes <<<"$output")" -eq "$PV_MEM_LIMIT" ]
+	[ "$(probe_val procs <<<"$output")" -lt 20 ]
+	# A profile listing only x86_64 would have libseccomp kill it: the one
+	# procview adds lists x86 too.
+	run jq -r '.linux.seccomp.architectures | join(",")' "$BUNDLE/config.json"
+	[ "$output" = SCMP_ARCH_X86_64,SCMP_ARCH_X86,SCMP_ARCH_X32 ]
+}
+
 # start_loop SECONDS: a container whose init calls sysinfo in a loop for
 # SECONDS (after views are in place), output in $LOOP_OUT.
 start_loop() {
@@ -243,17 +263,22 @@ loop_result() {
 }
 
 @test "sysinfo: kill -9 of the agent's worker, then of its holder, while a container loops: 0 failed, 0 hung" {
+	export PROCVIEW_AGENT_TEST_STALL_AFTER=2000
+	stop_agents # a new agent, with the knob
 	start_loop 8
 	holder=$(cat "$PV_STATE/agent.pid")
-	local i w
-	for i in 1 2 3; do
-		sleep 1
-		w=$(worker_pids "$holder")
-		[ -n "$w" ] || false
-		kill -KILL $w
-		# The holder starts a new worker with every listener.
-		wait_until 3000 sh -c "[ -n \"\$(cat /proc/$holder/task/*/children)\" ] && ! [ -d /proc/$w ]"
-	done
+	local w
+	# A worker that dies between receiving a call and answering it: the
+	# call waits for the next worker, which finds it in the record and
+	# answers it (the agent's test knob holds the 2000th call).
+	wait_until 10000 test -s "$PV_STATE/agent/record-$holder.stalled"
+	w=$(cat "$PV_STATE/agent/record-$holder.stalled")
+	sleep 0.5
+	kill -KILL "$w"
+	wait_until 5000 grep -q 'answering a notification the previous worker received' "$PV_LOG"
+	# And once at a random moment.
+	w=$(worker_pids "$holder")
+	kill -KILL $w
 	sleep 1
 	# Now the holder: its worker keeps serving what it has.
 	w=$(worker_pids "$holder")
