@@ -19,6 +19,7 @@ import (
 	"github.com/procview/procview/internal/config"
 	"github.com/procview/procview/internal/publish"
 	"github.com/procview/procview/internal/state"
+	"github.com/procview/procview/internal/tasks"
 	"github.com/procview/procview/internal/views"
 )
 
@@ -58,6 +59,7 @@ func New(cfg config.Config, log logrus.FieldLogger) (*Daemon, error) {
 			// Sized every round by budgetFDs.
 			FDBudget:      cgroupstats.NewFDBudget(0),
 			FreezeCPUInfo: true,
+			TaskBudget:    &tasks.Budget{},
 		},
 		sets:   map[string]*publish.Set{},
 		inits:  map[string]*initProbe{},
@@ -164,6 +166,10 @@ func (d *Daemon) Round() {
 		d.Log.WithError(err).Warn("read host")
 		return
 	}
+	// Task-scan budget: scans after the first half of the interval read
+	// only a small sample, so one container's threads cannot push every
+	// other container's refresh past the next tick (tasks.Budget).
+	d.Sampler.TaskBudget.StartRound(d.Cfg.RefreshInterval.Duration / 2)
 	for _, k := range keys {
 		s := d.sets[k]
 		if s != nil && d.replaced(k, s) {
