@@ -61,10 +61,11 @@ install: build ## install binaries, hooks.d JSON, systemd unit, default config
 	for f in oci-hooks.d/*.json; do sed 's|@BINDIR@|$(BINDIR)|g' $$f > $(DESTDIR)$(HOOKS_DIR)/$$(basename $$f); done
 	sed 's|@BINDIR@|$(BINDIR)|g' deploy/systemd/procviewd.service > $(DESTDIR)$(UNIT_DIR)/procviewd.service
 	sed 's|@BINDIR@|$(BINDIR)|g' deploy/systemd/procview-agent.service > $(DESTDIR)$(UNIT_DIR)/procview-agent.service
+	install -m 0644 deploy/systemd/run-procview.mount $(DESTDIR)$(UNIT_DIR)/run-procview.mount
 	[ -e $(DESTDIR)$(CONFIG_DIR)/config.toml ] || install -m 0644 deploy/config.toml $(DESTDIR)$(CONFIG_DIR)/config.toml
 
 uninstall: ## remove what install put in place (keeps the config)
-	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(BINARIES)) $(DESTDIR)$(HOOKS_DIR)/procview.json $(DESTDIR)$(HOOKS_DIR)/procview-poststop.json $(DESTDIR)$(UNIT_DIR)/procviewd.service $(DESTDIR)$(UNIT_DIR)/procview-agent.service
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(BINARIES)) $(DESTDIR)$(HOOKS_DIR)/procview.json $(DESTDIR)$(HOOKS_DIR)/procview-poststop.json $(DESTDIR)$(UNIT_DIR)/procviewd.service $(DESTDIR)$(UNIT_DIR)/procview-agent.service $(DESTDIR)$(UNIT_DIR)/run-procview.mount
 
 demo: ## install runc + busybox-static if missing, build, compare a container with and without procview
 	hack/demo.sh

@@ -4,7 +4,10 @@
 #   1. copy the binaries from the image to PROCVIEW_BINDIR on the node,
 #   2. copy the config from this ConfigMap to /etc/procview/config.toml,
 #   3. `procview install --engine ENGINE` (idempotent),
-#   4. restart the engine on the node when step 3 changed its config.
+#   4. restart the engine on the node when step 3 changed its config,
+#   5. with PROCVIEW_STATE_SIZE set, mount a tmpfs of that size on the state
+#      root on the node (PROCVIEW_STATE_ROOT), unless it is a mount already
+#      or containers are registered in it.
 # Every path can be overridden through the environment (the repo's tests run
 # this script against a temporary directory).
 set -eu
@@ -17,6 +20,8 @@ CONF=${PROCVIEW_CONFIG_DEST:-/etc/procview/config.toml}
 ENGINE_CONFIG=${PROCVIEW_ENGINE_CONFIG:-}
 RESTART=${PROCVIEW_RESTART_ENGINE:-true}
 PROC=${PROCVIEW_PROC:-/proc}
+STATE_ROOT=${PROCVIEW_STATE_ROOT:-/run/procview}
+STATE_SIZE=${PROCVIEW_STATE_SIZE:-}
 BINARIES="procview-runc procview-hook procviewd procview procview-agent"
 
 log() { echo "procview-node-install: $*" >&2; }
@@ -91,4 +96,22 @@ elif [ "$RESTART" = true ]; then
 	nsenter -t 1 -m -u -i -n -p -- systemctl restart "$UNIT"
 else
 	log "$ENGINE config changed: restart $UNIT on the node to load it"
+fi
+
+# The state root on its own size-limited tmpfs: a container with
+# CAP_SYS_ADMIN in its user namespace can remount its view binds
+# read-write, and then fills at most this tmpfs, not the node's /run. Not
+# over registered containers (their views would vanish from the daemon):
+# then it applies from the next boot.
+if [ -n "$STATE_SIZE" ]; then
+	# shellcheck disable=SC2016
+	nsenter -t 1 -m -- sh -ec '
+		if mountpoint -q "$1"; then echo "state root $1 is a mount already"; exit 0; fi
+		if [ -n "$(ls -A "$1/containers" 2>/dev/null)" ]; then
+			echo "containers registered in $1: not mounting a tmpfs over it before the next boot"; exit 0
+		fi
+		mkdir -p "$1"
+		mount -t tmpfs -o "size=$2,mode=0755,nosuid,nodev,noexec" procview-state "$1"
+		echo "state root $1: tmpfs of $2"
+	' sh "$STATE_ROOT" "$STATE_SIZE" | while read -r l; do log "$l"; done
 fi

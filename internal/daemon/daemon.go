@@ -21,6 +21,7 @@ import (
 	"github.com/procview/procview/internal/publish"
 	"github.com/procview/procview/internal/readwatch"
 	"github.com/procview/procview/internal/state"
+	"github.com/procview/procview/internal/tasks"
 	"github.com/procview/procview/internal/views"
 )
 
@@ -70,6 +71,7 @@ func New(cfg config.Config, log logrus.FieldLogger) (*Daemon, error) {
 			FDBudget:      cgroupstats.NewFDBudget(0),
 			Ancestors:     cgroupstats.NewAncestorCache(),
 			FreezeCPUInfo: true,
+			TaskBudget:    &tasks.Budget{},
 		},
 		sets:   map[string]*publish.Set{},
 		inits:  map[string]*initProbe{},
@@ -187,6 +189,10 @@ func (d *Daemon) Round() {
 	if d.Sampler.Ancestors != nil {
 		d.Sampler.Ancestors.NextRound()
 	}
+	// Task-scan budget: scans after the first half of the interval read
+	// only a small sample, so one container's threads cannot push every
+	// other container's refresh past the next tick (tasks.Budget).
+	d.Sampler.TaskBudget.StartRound(d.Cfg.RefreshInterval.Duration / 2)
 	now := d.now()
 	var host *hoststats.Host // read once, by the first container due
 	var hostErr error

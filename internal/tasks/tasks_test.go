@@ -42,18 +42,20 @@ func TestParseStat(t *testing.T) {
 }
 
 func TestScan(t *testing.T) {
-	stat := func(state string) *fstest.MapFile {
-		return &fstest.MapFile{Data: []byte("1 (x) " + state + " 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 5 0 0\n")}
+	status := func(state, nspid string, v, nv string) *fstest.MapFile {
+		return &fstest.MapFile{Data: []byte("Name:\tx\nState:\t" + state + "\nNSpid:\t" + nspid +
+			"\nvoluntary_ctxt_switches:\t" + v + "\nnonvoluntary_ctxt_switches:\t" + nv + "\n")}
 	}
-	status := func(nspid string, v, nv string) *fstest.MapFile {
-		return &fstest.MapFile{Data: []byte("Name:\tx\nNSpid:\t" + nspid + "\nvoluntary_ctxt_switches:\t" + v + "\nnonvoluntary_ctxt_switches:\t" + nv + "\n")}
-	}
+	// A thread's stat, which Scan must not read (it sums over the whole
+	// thread group): a wrong state here shows if it does.
+	stat := &fstest.MapFile{Data: []byte("1 (x) D 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 5 0 0\n")}
 	fsys := fstest.MapFS{
-		"100/stat": stat("R"), "100/status": status("100\t1", "3", "4"),
-		"101/stat": stat("D"), "101/status": status("101\t2", "1", "0"),
-		"102/stat": stat("S"), "102/status": status("102\t7", "0", "0"),
+		"100/stat": stat, "100/status": status("R (running)", "100\t1", "3", "4"),
+		"101/stat": stat, "101/status": status("D (disk sleep)", "101\t2", "1", "0"),
+		"102/stat": stat, "102/status": status("S (sleeping)", "102\t7", "0", "0"),
+		"103/status": {Data: []byte("Name:\tno state line\n")},
 	}
-	got := Scan(fsys, []int{100, 102, 999}, []int{100, 101, 102, 998})
+	got := Scan(fsys, []int{100, 102, 999}, []int{100, 101, 102, 103, 998})
 	want := Summary{Running: 1, Blocked: 1, Threads: 3, LastPID: 7, CtxtSwitches: 8}
 	if got != want {
 		t.Errorf("Scan = %+v, want %+v", got, want)

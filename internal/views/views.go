@@ -52,6 +52,9 @@ type Sampler struct {
 	// change): its only moving part is "cpu MHz", and freezing it spares
 	// every container's cpuinfo view a layout and a write each round.
 	FreezeCPUInfo bool
+	// TaskBudget bounds the task scans (the daemon's rounds); nil means
+	// every thread is read.
+	TaskBudget *tasks.Budget
 
 	cpuinfo       *hoststats.CPUInfo
 	cpuinfoOnline []int
@@ -126,7 +129,7 @@ func (s *Sampler) scan(procs, threads []int) tasks.Summary {
 	if s.ProcFS == nil {
 		return tasks.Summary{}
 	}
-	return tasks.Scan(s.ProcFS, procs, threads)
+	return tasks.ScanBounded(s.ProcFS, procs, threads, s.TaskBudget)
 }
 
 // Derive computes the render input from already-read stats. It is pure
