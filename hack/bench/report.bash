@@ -355,9 +355,13 @@ $(gobench_table)
 * \`RenderAndLayoutAll\`: the same plus the fixed-length layout of every view.
 * \`ReadRender/<fixture>\`: one full refresh of one container without the
   writes: read its cgroup files from a fixture tree, derive, render every view.
-* \`RefreshRound/<fixture>/n=100\`: one daemon round over 100 fixture
-  containers on tmpfs, writes included (the in-process counterpart of
-  part 2's fixture rows).
+* \`RefreshRound/<fixture>/n=N/full\`: one daemon round over N fixture
+  containers on tmpfs, every container refreshed fully, writes included
+  (the every-round loop); \`.../idle\`: the adaptive loop's round when no
+  counter moved and nothing was read (probes only). In-process
+  counterparts of part 2's fixture rows.
+* \`ReadLive/Probe\`: one probe of a live cgroup's usage counters, what an
+  idle container costs per round.
 * The other rows are parser and layout micro-benchmarks; see their source.
 
 EOF
@@ -507,8 +511,8 @@ EOF
 	if want 2 && [ -s "$RES/gobench.txt" ]; then
 		cat <<EOF
 * The Go micro-benchmarks below split the pieces (same run): a probe of
-  one live cgroup (\`ProbeLive/Probe\`) $(us "$(gb '^BenchmarkProbeLive/Probe')" 1) µs against a full read through
-  the kept reader (\`ProbeLive/Read\`) $(us "$(gb '^BenchmarkProbeLive/Read')" 1) µs; one daemon round over
+  one live cgroup (\`ReadLive/Probe\`) $(us "$(gb '^BenchmarkReadLive/Probe')" 1) µs against a read through
+  the kept reader (\`ReadLive/Reader\`) $(us "$(gb '^BenchmarkReadLive/Reader')" 1) µs; one daemon round over
   1000 fixture-v2 containers costs $(us "$(gb '^BenchmarkRefreshRound/v2.*/n=1000/idle')" 0) µs when nothing moved
   and $(us "$(gb '^BenchmarkRefreshRound/v2.*/n=1000/full')" 0) µs when every container is refreshed fully.
 EOF
