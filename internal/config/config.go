@@ -119,7 +119,7 @@ func Default() Config {
 		HookTimeout:     10,
 		TimeNamespace:   "auto",
 
-		RefreshMaxInterval: Duration{10 * time.Second},
+		RefreshMaxInterval: Duration{30 * time.Second},
 	}
 }
 
