@@ -79,7 +79,7 @@ load_label() {
 	10pct) echo "10 % change every second" ;;
 	all) echo "all change every second" ;;
 	everyround) echo "all idle, every-round loop" ;;
-	idle30) echo "all idle, refresh_max_interval 30s" ;;
+	idle10) echo "all idle, refresh_max_interval 10s" ;;
 	esac
 }
 # expected_pct SHAPE N LOAD: the cost if it were proportional to the
@@ -244,7 +244,7 @@ fds are read at the end of the window. Loads, at the largest N:
   containers get a second task that maps and touches 256 KiB, or unmaps it,
   once a second (\`reader tick\`), so their memory and CPU usage move every
   second (fixtures: \`mkstate -tick\` rewrites the counters every second).
-* **all idle, refresh_max_interval 30s**: what a longer safety net buys.
+* **all idle, refresh_max_interval 10s**: what a shorter safety net costs.
 * **every-round loop**: all idle, with \`refresh_max_interval\` = the
   interval, which refreshes every container fully every round (the loop
   before this one): the reference the adaptive loop is measured against.
@@ -355,9 +355,13 @@ $(gobench_table)
 * \`RenderAndLayoutAll\`: the same plus the fixed-length layout of every view.
 * \`ReadRender/<fixture>\`: one full refresh of one container without the
   writes: read its cgroup files from a fixture tree, derive, render every view.
-* \`RefreshRound/<fixture>/n=100\`: one daemon round over 100 fixture
-  containers on tmpfs, writes included (the in-process counterpart of
-  part 2's fixture rows).
+* \`RefreshRound/<fixture>/n=N/full\`: one daemon round over N fixture
+  containers on tmpfs, every container refreshed fully, writes included
+  (the every-round loop); \`.../idle\`: the adaptive loop's round when no
+  counter moved and nothing was read (probes only). In-process
+  counterparts of part 2's fixture rows.
+* \`ReadLive/Probe\`: one probe of a live cgroup's usage counters, what an
+  idle container costs per round.
 * The other rows are parser and layout micro-benchmarks; see their source.
 
 EOF
@@ -475,8 +479,8 @@ containers changing every second it used $(core_pct "live-hybrid-$top-10pct") % 
 $(expected_pct live-hybrid "$top" 10pct) %), with all changing $(core_pct "live-hybrid-$top-all") % (proportional:
 $(expected_pct live-hybrid "$top" all) %). Fixture v2: idle $(core_pct "fixture-v2-$top-idle") %, every round
 $(core_pct "fixture-v2-$top-everyround") %; fixture hybrid: idle $(core_pct "fixture-hybrid-$top-idle") %, every round $(core_pct "fixture-hybrid-$top-everyround") %.
-With \`refresh_max_interval\` at 30 s instead of $REFRESH_MAX, the idle live
-containers cost $(core_pct "live-hybrid-$top-idle30") %.
+With \`refresh_max_interval\` at 10 s instead of $REFRESH_MAX, the idle live
+containers cost $(core_pct "live-hybrid-$top-idle10") %.
 An idle container costs its probes every round and one full refresh per
 \`refresh_max_interval\` ($REFRESH_MAX); a changing one costs a full refresh
 every round, as every container did in the every-round loop.
@@ -507,8 +511,8 @@ EOF
 	if want 2 && [ -s "$RES/gobench.txt" ]; then
 		cat <<EOF
 * The Go micro-benchmarks below split the pieces (same run): a probe of
-  one live cgroup (\`ProbeLive/Probe\`) $(us "$(gb '^BenchmarkProbeLive/Probe')" 1) µs against a full read through
-  the kept reader (\`ProbeLive/Read\`) $(us "$(gb '^BenchmarkProbeLive/Read')" 1) µs; one daemon round over
+  one live cgroup (\`ReadLive/Probe\`) $(us "$(gb '^BenchmarkReadLive/Probe')" 1) µs against a read through
+  the kept reader (\`ReadLive/Reader\`) $(us "$(gb '^BenchmarkReadLive/Reader')" 1) µs; one daemon round over
   1000 fixture-v2 containers costs $(us "$(gb '^BenchmarkRefreshRound/v2.*/n=1000/idle')" 0) µs when nothing moved
   and $(us "$(gb '^BenchmarkRefreshRound/v2.*/n=1000/full')" 0) µs when every container is refreshed fully.
 EOF

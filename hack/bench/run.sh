@@ -304,9 +304,9 @@ _loops_done() {
 #   everyround  idle, with refresh_max_interval = refresh_interval: the loop
 #               that refreshes every container fully every round (the
 #               cost the adaptive loop is measured against)
-#   idle30      idle, with refresh_max_interval = 30s (what a longer safety
-#               net buys)
-REFRESH_LOADS="everyround idle idle30 10pct all"
+#   idle10      idle, with refresh_max_interval = 10s (what a shorter safety
+#               net costs)
+REFRESH_LOADS="everyround idle idle10 10pct all"
 
 # changing N LOAD: how many containers change every second under LOAD.
 changing() {
@@ -361,7 +361,7 @@ loads() { if [ "$1" = "${REFRESH_NS##* }" ]; then echo "$REFRESH_LOADS"; else ec
 max_interval() {
 	case $1 in
 	everyround) echo 1s ;;
-	idle30) echo 30s ;;
+	idle10) echo 10s ;;
 	*) echo "$REFRESH_MAX" ;;
 	esac
 }

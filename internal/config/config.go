@@ -165,7 +165,7 @@ func Default() Config {
 		DockerRoot:         "/var/lib/docker",
 		PodmanRoot:         "/var/lib/containers/storage",
 		Syscalls:           []string{"sysinfo"},
-		RefreshMaxInterval: Duration{10 * time.Second},
+		RefreshMaxInterval: Duration{30 * time.Second},
 		Uptime:             UptimeAuto,
 	}
 }

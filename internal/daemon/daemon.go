@@ -212,6 +212,7 @@ func (d *Daemon) Round() {
 				d.note(k, err)
 				continue
 			}
+			s.SlowByAge = d.watch != nil // the schedule forces them (due)
 			d.sets[k] = s
 			d.Log.WithField("container", s.Meta.ID).Debug("adopted")
 		}

@@ -38,6 +38,10 @@ type schedule struct {
 // cgroupstats.DefaultFullEvery).
 const slowEvery = 5 * uint64(time.Second)
 
+// slowIdleEvery is slowEvery for a container that neither moves nor is
+// read: nobody sees its limits until it does, and then slowEvery applies.
+const slowIdleEvery = 60 * uint64(time.Second)
+
 // startWatch opens the read watch; without one every container is
 // refreshed every round (the cost of the old loop, never stale).
 func (d *Daemon) startWatch() {
@@ -90,10 +94,18 @@ func (d *Daemon) due(key string, s *publish.Set, now uint64) bool {
 	if sc == nil || d.watch == nil {
 		return true
 	}
-	if !sc.read && now < sc.next && !s.Probe() {
+	active := sc.read || s.Probe()
+	if !active && now < sc.next {
 		return false
 	}
-	if now >= sc.slow+slowEvery {
+	// The slow files: 5 s old is enough for a container that moves or is
+	// read; the safety net of an idle, unread one re-reads them only every
+	// slowIdleEvery (they make half or more of a full read's system calls).
+	age := slowEvery
+	if !active {
+		age = slowIdleEvery
+	}
+	if now >= sc.slow+age {
 		s.ForceFull()
 		sc.slow = now
 	}

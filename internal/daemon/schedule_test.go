@@ -100,14 +100,27 @@ func TestRoundFollowsChange(t *testing.T) {
 			}
 
 			// The safety net: after refresh_max_interval every container is
-			// refreshed fully, a lowered memory limit included.
+			// refreshed; an idle one's limits wait for slowIdleEvery.
 			setLimit(t, h, 1, 128<<20)
 			round(10)
 			if b := up("bench-1"); b == b1 {
 				t.Error("safety net: bench-1 uptime not rewritten")
 			}
+			if got := memTotalKB(t, peek("bench-1", "meminfo")); got != 256<<10 {
+				t.Errorf("safety net of an idle container: MemTotal %d kB, want the limit unread until slowIdleEvery", got)
+			}
+			// Once bench-1 moves, its first refresh re-reads the limits.
+			bumpUsage(t, h, 1, 1<<20)
+			round(1)
 			if got := memTotalKB(t, peek("bench-1", "meminfo")); got != 128<<10 {
-				t.Errorf("safety net: bench-1 MemTotal %d kB after the limit went to 128 MiB", got)
+				t.Errorf("bench-1 moved: MemTotal %d kB after the limit went to 128 MiB", got)
+			}
+			// An idle container's limit shows at a safety net slowIdleEvery
+			// after its last read.
+			setLimit(t, h, 0, 64<<20)
+			round(slowIdleEvery / 1e9)
+			if got := memTotalKB(t, peek("bench-0", "meminfo")); got != 64<<10 {
+				t.Errorf("idle bench-0 after %ds: MemTotal %d kB, want 64 MiB", slowIdleEvery/1e9, got)
 			}
 		})
 	}

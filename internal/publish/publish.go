@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -44,6 +45,10 @@ type Set struct {
 	Last     *cgroupstats.Stats
 	LastCPUs int
 	Written  uint64
+	// SlowByAge leaves re-reading the slow cgroup files (limits, cpuset,
+	// ancestors) to ForceFull, instead of every few Refreshes: for a caller
+	// that refreshes a container when it changes, not every round.
+	SlowByAge bool
 
 	// Kept between refreshes so a round costs few syscalls and allocations.
 	cg       *cgroupstats.Reader
@@ -202,6 +207,9 @@ func (s *Set) ViewDirs() []string {
 func (s *Set) Refresh(smp *views.Sampler, host *hoststats.Host) (grew []string, err error) {
 	if s.cg == nil {
 		s.cg = smp.NewReader(s.Meta.Location)
+		if s.SlowByAge {
+			s.cg.FullEvery = math.MaxInt
+		}
 	}
 	// Pid lists are only used by the task scan (every 5 s); a v1 list
 	// costs an open and a read each round otherwise.

@@ -92,14 +92,14 @@ func (w *Watcher) Drain(read func(key string)) error {
 			}
 			key, ok := w.byWD[ev.Wd]
 			if !ok {
-				continue
+				continue // the IN_IGNORED that follows a one-shot event
 			}
+			// IN_ACCESS: a read (the kernel drops the one-shot watch).
+			// IN_IGNORED of a watch still armed: the directory went away
+			// or was replaced; reported as a read so the caller refreshes
+			// and re-arms.
 			if ev.Mask&(unix.IN_ACCESS|unix.IN_IGNORED) != 0 {
-				// IN_ACCESS on a one-shot watch is followed by IN_IGNORED;
-				// IN_IGNORED alone means the directory went away.
 				w.disarm(key, ev.Wd)
-			}
-			if ev.Mask&unix.IN_ACCESS != 0 {
 				read(key)
 			}
 		}

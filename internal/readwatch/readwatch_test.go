@@ -126,3 +126,43 @@ func TestReadThroughReadOnlyBind(t *testing.T) {
 		t.Errorf("read of a forgotten container: %v", got)
 	}
 }
+
+// TestReplacedDirectory: a watched directory that goes away (a container's
+// state replaced) is reported, and Arm then watches the new directory at
+// the same path.
+func TestReplacedDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "views")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if err := w.Arm("a", []string{dir}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(dir); err != nil {
+		t.Fatal(err)
+	}
+	if got := drain(t, w); !slices.Equal(got, []string{"a"}) {
+		t.Fatalf("after removing a's directory: %v, want [a]", got)
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(dir, "meminfo")
+	if err := os.WriteFile(f, []byte("x\n"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Arm("a", []string{dir}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.ReadFile(f); err != nil {
+		t.Fatal(err)
+	}
+	if got := drain(t, w); !slices.Equal(got, []string{"a"}) {
+		t.Errorf("read in the new directory: %v, want [a]", got)
+	}
+}
