@@ -211,7 +211,18 @@ func Parse(b []byte, c *Config) error {
 var AllViews = []string{
 	"meminfo", "cpuinfo", "stat", "uptime", "loadavg", "diskstats", "swaps",
 	"vmstat", "pressure/cpu", "pressure/memory", "pressure/io", "online",
+	"possible", "present",
 }
+
+// Directory views: not single files of the render registry but trees the
+// hook builds (docs/views.md). They are enabled and disabled in Views like
+// the file views.
+const (
+	// ViewCPUDir is /sys/devices/system/cpu with only the visible CPUs.
+	ViewCPUDir = "cpu-dir"
+	// ViewBlockStat is /sys/block/<dev>/stat (and partitions') per device.
+	ViewBlockStat = "block-stat"
+)
 
 // Validate checks values and fills what depends on others.
 func (c *Config) Validate() error {
@@ -277,6 +288,9 @@ func (c *Config) ViewEnabled(name string) bool {
 }
 
 func isView(name string) bool {
+	if name == ViewCPUDir || name == ViewBlockStat {
+		return true
+	}
 	for _, v := range AllViews {
 		if v == name {
 			return true

@@ -174,11 +174,14 @@ func (h *Hook) CreateRuntime(st *specs.State) error {
 			names = append(names, v.Name)
 		}
 	}
+	blockNames, blockTargets := blockStatViews(log, h.Cfg, sysRoot(h.Cfg.ProcRoot))
+	names = append(names, blockNames...)
 	meta := &state.Meta{
 		ID: st.ID, Pid: st.Pid, Bundle: st.Bundle, Rootfs: rootfs,
 		Location: loc, StartNs: start, InitStartNs: initStart, CPUView: cpuView, Views: names,
-		Created: time.Now().UTC(), HostUptime: hostUptime(log, h.Cfg, ann, off < 0),
+		Created: time.Now().UTC(),
 	}
+	meta.HostUptime, meta.TimeNamespace = hostUptime(log, h.Cfg, ann, off < 0), off < 0
 	root := state.Root(h.Cfg.StateRoot)
 	key := state.Key(st.ID)
 	if _, err := os.Stat(root.Dir(key)); err == nil {
@@ -203,8 +206,15 @@ func (h *Hook) CreateRuntime(st *specs.State) error {
 	var binds []mount.Bind
 	for _, name := range names {
 		v, _ := render.Lookup(name)
+		if t, ok := blockTargets[name]; ok {
+			v.Target = t
+		}
+		if !mountView(meta, name) {
+			continue
+		}
 		binds = append(binds, mount.Bind{Source: set.Path(v.Name), Target: v.Target})
 	}
+	binds = h.mountCPUDir(log, st.Pid, rootfs, set, cgFS, mode, loc, host, cpuView, binds)
 	res, err := mount.BindInto(log, st.Pid, rootfs, binds)
 	if err != nil {
 		_ = root.Remove(key)

@@ -97,12 +97,8 @@ func (s *source) clone() error {
 // attach mounts src over r.Target, filling in r. It runs in the container's
 // mount namespace.
 func attach(log logrus.FieldLogger, root *os.File, rootReal string, src *source, r *Result, prop *propagation) {
-	target, err := openTarget(root, rootReal, r.Target)
-	if err != nil {
-		r.Status, r.Err = StatusRefused, err
-		if errors.Is(err, ErrMissing) {
-			r.Status = StatusMissing
-		}
+	target := openResult(root, rootReal, r)
+	if target == nil {
 		return
 	}
 	defer target.Close()
@@ -133,6 +129,20 @@ func attach(log logrus.FieldLogger, root *os.File, rootReal string, src *source,
 	} else {
 		attachLegacy(log, root, rootReal, src, target, attrs, r)
 	}
+}
+
+// openResult opens r.Target in root, or fills in r's status (missing or
+// refused) and returns nil.
+func openResult(root *os.File, rootReal string, r *Result) *os.File {
+	target, err := openTarget(root, rootReal, r.Target)
+	if err != nil {
+		r.Status, r.Err = StatusRefused, err
+		if errors.Is(err, ErrMissing) {
+			r.Status = StatusMissing
+		}
+		return nil
+	}
+	return target
 }
 
 // attachTree moves the detached clone onto the target fd.

@@ -147,18 +147,11 @@ func BindInto(log logrus.FieldLogger, pid int, rootfs string, binds []Bind) ([]R
 	}
 	log = log.WithFields(logrus.Fields{"pid": pid, "rootfs": rootfs})
 
-	nsPath := fmt.Sprintf("/proc/%d/ns/mnt", pid)
-	ns, err := os.Open(nsPath)
+	ns, err := openNamespace(pid)
 	if err != nil {
-		return nil, fmt.Errorf("open mount namespace %s: %w", nsPath, err)
+		return nil, err
 	}
 	defer ns.Close()
-	if same, err := sameNamespace(ns); err != nil {
-		return nil, err
-	} else if same {
-		// Mounting "into" our own namespace would cover the host's files.
-		return nil, fmt.Errorf("bind into pid %d: %s is our own mount namespace, refusing", pid, nsPath)
-	}
 
 	results := make([]Result, len(binds))
 	sources := make([]*source, len(binds))
@@ -208,6 +201,24 @@ func BindInto(log logrus.FieldLogger, pid int, rootfs string, binds []Bind) ([]R
 	return results, nil
 }
 
+// openNamespace opens pid's mount namespace, refusing our own: mounting
+// "into" it would cover the host's files.
+func openNamespace(pid int) (*os.File, error) {
+	nsPath := fmt.Sprintf("/proc/%d/ns/mnt", pid)
+	ns, err := os.Open(nsPath)
+	if err != nil {
+		return nil, fmt.Errorf("open mount namespace %s: %w", nsPath, err)
+	}
+	if same, err := sameNamespace(ns); err != nil || same {
+		ns.Close()
+		if err == nil {
+			err = fmt.Errorf("bind into pid %d: %s is our own mount namespace, refusing", pid, nsPath)
+		}
+		return nil, err
+	}
+	return ns, nil
+}
+
 // onThrowawayThread runs fn on an OS thread that dies afterwards, so fn may
 // change the thread's namespaces. The thread is locked and never unlocked:
 // Go terminates such a thread when its goroutine exits.
@@ -237,6 +248,20 @@ func throwaway(fn func() error, errc chan<- error) {
 // bindInNamespace runs on a locked thread that it moves into ns. An error
 // means no bind was attempted.
 func bindInNamespace(log logrus.FieldLogger, ns *os.File, rootfs string, sources []*source, results []Result, prop *propagation) error {
+	return inNamespace(ns, rootfs, func(root *os.File, rootReal string) {
+		prop.readInside()
+		for i := range results {
+			if sources[i] == nil {
+				continue
+			}
+			attach(log, root, rootReal, sources[i], &results[i], prop)
+		}
+	})
+}
+
+// inNamespace moves the calling locked thread into ns, opens rootfs there and
+// hands it to fn. An error means fn did not run.
+func inNamespace(ns *os.File, rootfs string, fn func(root *os.File, rootReal string)) error {
 	if err := unix.Unshare(unix.CLONE_FS); err != nil {
 		return fmt.Errorf("unshare CLONE_FS: %w", err)
 	}
@@ -248,17 +273,11 @@ func bindInNamespace(log logrus.FieldLogger, ns *os.File, rootfs string, sources
 		return fmt.Errorf("open rootfs %s in container mount namespace: %w", rootfs, err)
 	}
 	defer root.Close()
-	prop.readInside()
 	rootReal, err := realPath(root)
 	if err != nil {
 		return fmt.Errorf("resolve rootfs %s: %w", rootfs, err)
 	}
-	for i := range results {
-		if sources[i] == nil {
-			continue
-		}
-		attach(log, root, rootReal, sources[i], &results[i], prop)
-	}
+	fn(root, rootReal)
 	return nil
 }
 

@@ -54,6 +54,7 @@ type Set struct {
 	cg       *cgroupstats.Reader
 	rendered map[string]uint64 // hash of the last content handed to each view's file
 	acct     acctFile
+	cpuDir   cpuDirState
 }
 
 // renderBufs holds render buffers: one per refresh in flight rather than
@@ -230,6 +231,9 @@ func (s *Set) Refresh(smp *views.Sampler, host *hoststats.Host) (grew []string, 
 	buf := renderBufs.Get().(*bytes.Buffer)
 	defer renderBufs.Put(buf)
 	var errs []error
+	if err := s.syncCPUDir(in); err != nil {
+		errs = append(errs, err)
+	}
 	for _, name := range s.Meta.Views {
 		v, ok := render.Lookup(name)
 		if !ok {

@@ -55,6 +55,8 @@ var views = []View{
 		// glibc's get_nprocs rejects "0-1 \n" and falls back to counting
 		// /proc/stat lines, so the file is never padded.
 		layout.Spec{Mode: layout.Exact}},
+	{"possible", "/sys/devices/system/cpu/possible", Possible, layout.Spec{Mode: layout.Exact}},
+	{"present", "/sys/devices/system/cpu/present", Present, layout.Spec{Mode: layout.Exact}},
 }
 
 // Views returns every view in config.AllViews order.
@@ -64,8 +66,12 @@ func Views() []View {
 
 // Lookup finds a view by name ("meminfo", "pressure/cpu", "online") or by
 // target path ("/proc/meminfo", "/sys/devices/system/cpu/online"; the
-// leading slash is optional).
+// leading slash is optional). Per-device block stat views are found by name
+// only ("block/8:0"); their Target is empty.
 func Lookup(nameOrPath string) (View, bool) {
+	if v, ok := blockStatView(nameOrPath); ok {
+		return v, true
+	}
 	p := "/" + strings.TrimPrefix(nameOrPath, "/")
 	for _, v := range views {
 		if v.Name == nameOrPath || v.Target == p {

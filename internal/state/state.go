@@ -152,7 +152,11 @@ type Meta struct {
 	StartNs uint64 `json:"start_ns"`
 	// HostUptime shows the host's uptime and btime instead of the
 	// container's age (config uptime; never with a time namespace).
-	HostUptime bool `json:"host_uptime,omitempty"`
+	// TimeNamespace: the container has its own boottime. In either case
+	// the kernel's /proc/uptime already counts from the boot the process
+	// start times count from, so the uptime view is not mounted.
+	HostUptime    bool `json:"host_uptime,omitempty"`
+	TimeNamespace bool `json:"time_namespace,omitempty"`
 	// InitStartNs is the init's start time, to tell it from a reused pid.
 	InitStartNs uint64    `json:"init_start_ns"`
 	CPUView     string    `json:"cpu_view"`

@@ -72,7 +72,7 @@ crun_pv_run() {
 	run crun_pv_run 'cat /proc/self/mountinfo'
 	[ "$status" -eq 0 ]
 	local p missing=
-	for p in "${PV_VIEW_PATHS[@]}"; do
+	for p in "${PV_MOUNTED_VIEW_PATHS[@]}"; do
 		case $p in /proc/pressure/*) [ -r "$p" ] || continue ;; esac
 		awk -v p="$p" '$5 == p && $6 ~ /(^|,)ro(,|$)/ {f=1} END {exit !f}' <<<"$output" || missing="$missing $p"
 	done

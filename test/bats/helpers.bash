@@ -47,8 +47,17 @@ PV_VIEW_PATHS=(
 	/proc/meminfo /proc/cpuinfo /proc/stat /proc/uptime /proc/loadavg
 	/proc/diskstats /proc/swaps /proc/vmstat
 	/proc/pressure/cpu /proc/pressure/memory /proc/pressure/io
-	/sys/devices/system/cpu/online
+	/sys/devices/system/cpu/online /sys/devices/system/cpu/possible
+	/sys/devices/system/cpu/present
 )
+# The paths mounted in a container with the default uptime = "auto": all but
+# /proc/uptime, which is mounted only with uptime = "container" and no time
+# namespace (elsewhere the kernel's own file is the right one; debian.bats).
+PV_MOUNTED_VIEW_PATHS=()
+for _p in "${PV_VIEW_PATHS[@]}"; do
+	[ "$_p" = /proc/uptime ] || PV_MOUNTED_VIEW_PATHS+=("$_p")
+done
+unset _p
 
 # requires WHAT...: skip the test unless each requirement holds.
 # root, runc, crun, podman, jq, python3, debootstrap (any command name),

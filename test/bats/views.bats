@@ -82,7 +82,7 @@ teardown() { pv_teardown; }
 	wait_views
 	mi=$(cexec_ok 'cat /proc/self/mountinfo')
 	missing=()
-	for p in "${PV_VIEW_PATHS[@]}"; do
+	for p in "${PV_MOUNTED_VIEW_PATHS[@]}"; do
 		case $p in /proc/pressure/*) [ -r "$p" ] || continue ;; esac
 		bytes=$(cexec "cat $p | wc -c") || bytes=0
 		# diskstats lists only devices the container used: empty before any I/O.
