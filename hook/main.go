@@ -13,5 +13,8 @@ import (
 )
 
 func main() {
+	// procview-runc gives the hook GOMAXPROCS=1 (a cheaper start); a
+	// procviewd the hook starts must not inherit it.
+	_ = os.Unsetenv("GOMAXPROCS")
 	os.Exit(hook.Main(os.Args[1:], os.Getenv, os.Stdin, os.Stderr))
 }

@@ -35,7 +35,7 @@ cg_make() {
 remove_bench_cgroups() {
 	local h
 	for h in /sys/fs/cgroup/*/"$CG_REFRESH" /sys/fs/cgroup/*/"$CG_REFRESH"-d* \
-		/sys/fs/cgroup/*/"$CG_DAEMON" /sys/fs/cgroup/*/"$CG_LXCFS"; do
+		/sys/fs/cgroup/*/"$CG_DAEMON" /sys/fs/cgroup/*/"$CG_LXCFS" /sys/fs/cgroup/*/procview-bench-start; do
 		[ -d "$h" ] || continue
 		bench_kill_cgroup "$h"
 		find "$h" -depth -type d -exec rmdir {} \; 2>/dev/null

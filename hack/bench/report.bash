@@ -130,7 +130,30 @@ stale_stats() { # FILE KIND(alloc|free|all) -> "p50 p90 max n"
 	echo "$(pct 50 <<<"$vals") $(pct 90 <<<"$vals") $(pct 100 <<<"$vals") $(grep -c . <<<"$vals")"
 }
 
-start_med() { awk -v r="$1" '$1 == r {print $2 / 1000}' "$RES/start.tsv" | median; }
+# Part 4. start.tsv: VARIANT ROUND.N STATUS WALL_US CPU_NS.
+# start_col VARIANT COL(4 wall, 5 cpu): that column in ms, successful runs only.
+start_col() { awk -v v="$1" -v c="$2" '$1 == v && $3 == 0 {print (c == 4 ? $4 / 1000 : $5 / 1e6)}' "$RES/start.tsv"; }
+start_med() { start_col "$1" "${2:-4}" | median; }
+start_p90() { start_col "$1" "${2:-4}" | pct 90; }
+start_runs() { awk -v v="$1" '$1 == v' "$RES/start.tsv" | grep -c . || true; }
+start_fails() { awk -v v="$1" '$1 == v && $3 != 0' "$RES/start.tsv" | grep -c . || true; }
+# start_diff A B COL: median over rounds of (A - B) in ms, rounds where both succeeded.
+start_diff() {
+	awk -v a="$1" -v b="$2" -v c="$3" '$3 == 0 {split($2, r, "."); v = (c == 4 ? $4 / 1000 : $5 / 1e6)
+		if ($1 == a) x[r[1]] = v; else if ($1 == b) y[r[1]] = v}
+		END {for (k in x) if (k in y) print x[k] - y[k]}' "$RES/start.tsv" | median
+}
+# state_med RUNTIME: median ms of "RUNTIME state" (pass-through).
+state_med() { awk -v v="$1" '$1 == v {print $2 / 1000}' "$RES/start-state.tsv" | median; }
+# hook_field STAGE FIELD: median ms of a duration field (took, t_*) in the hook's debug log.
+hook_field() {
+	awk -v st="$1" -v f="$2" 'index($0, "stage=" st) {
+		for (i = 1; i <= NF; i++) if (index($i, f "=") == 1) {
+			v = substr($i, length(f) + 2); gsub(/"/, "", v)
+			if (v ~ /µs$/) x = v / 1000; else if (v ~ /ms$/) x = v + 0; else if (v ~ /s$/) x = v * 1000; else next
+			print x
+		}}' "$RES/start-hook.log" | median
+}
 
 gobench_table() {
 	local anchor
@@ -295,25 +318,52 @@ the containers (they share $(nproc) CPUs, so the loops saturate the machine).
 EOF
 	fi
 	if want 4; then
-		local r p
-		r=$(start_med runc) p=$(start_med procview-runc)
+		local v
 		cat <<EOF
 ## 4. Start overhead
 
-\`runc run\` and \`procview-runc run\` of the same busybox bundle running
-\`true\` (create, start, exit, delete; wall time), $START_RUNS runs each,
-alternating, after one unmeasured run each; procviewd was already running.
-procview-runc adds the spec edit, the createRuntime hook (register,
-render every view once, bind them in the container's mount namespace) and
-the poststop hook.
+\`runc run\` of a busybox bundle running \`true\` (create, start, exit,
+delete; wall time), $START_RUNS rounds; each round runs every variant once on its
+own pristine copy of the bundle, in an order that rotates every round,
+after one unreported warm-up round; procviewd was already running. CPU is
+the run's process tree (runtime, hooks, the container's init until it
+joins its cgroup) from a cpuacct cgroup.
 
-| Runtime | median ms | p90 ms | × runc |
-|---|---|---|---|
-| runc | $(fmt_num "$r") | $(fmt_num "$(awk '$1 == "runc" {print $2 / 1000}' "$RES/start.tsv" | pct 90)") | 1.00 |
-| procview-runc | $(fmt_num "$p") | $(fmt_num "$(awk '$1 == "procview-runc" {print $2 / 1000}' "$RES/start.tsv" | pct 90)") | $(ratio "$p" "$r") |
-| **difference** | **$(fmt_num "$(awk -v a="$p" -v b="$r" 'BEGIN {print a - b}')")** (goal ≤ +15) $(mark "$(awk -v a="$p" -v b="$r" 'BEGIN {print a - b}')" 15) | | |
-
+| Variant | runs (failed) | median ms | p90 ms | median CPU ms |
+|---|---|---|---|---|
 EOF
+		for v in "${START_VARIANTS[@]}"; do
+			echo "| $v | $(start_runs "$v") ($(start_fails "$v")) | $(fmt_num "$(start_med "$v")") | $(fmt_num "$(start_p90 "$v")") | $(fmt_num "$(start_med "$v" 5)") |"
+		done
+		local dw
+		dw=$(start_diff procview-runc runc 4)
+		cat <<EOF
+
+Where the difference goes: medians over rounds of the difference between
+two variants of the same round.
+
+| Step | wall ms | CPU ms |
+|---|---|---|
+| runc runs two hooks at all (runc-noop − runc) | $(fmt_num "$(start_diff runc-noop runc 4)") | $(fmt_num "$(start_diff runc-noop runc 5)") |
+| procview's hooks instead of no-op ones (runc-pvhooks − runc-noop) | $(fmt_num "$(start_diff runc-pvhooks runc-noop 4)") | $(fmt_num "$(start_diff runc-pvhooks runc-noop 5)") |
+| the wrapper (procview-runc − runc-pvhooks) | $(fmt_num "$(start_diff procview-runc runc-pvhooks 4)") | $(fmt_num "$(start_diff procview-runc runc-pvhooks 5)") |
+| **overhead (procview-runc − runc)** | **$(fmt_num "$dw")** (goal ≤ +15) $(mark "$dw" 15) | $(fmt_num "$(start_diff procview-runc runc 5)") |
+
+The wrapper's pass-through (\`state\` of a running container, $START_RUNS each,
+alternating): runc $(fmt_num "$(state_med runc)") ms, procview-runc $(fmt_num "$(state_med procview-runc)") ms (median).
+
+Inside the hooks ($START_DEBUG_RUNS more procview-runc runs with the hooks at log
+level debug; medians of what the hook logs, its own process start not
+included): createRuntime took $(fmt_num "$(hook_field create-runtime took)" 2) ms, poststop $(fmt_num "$(hook_field poststop took)" 2) ms.
+
+| createRuntime step | median ms |
+|---|---|
+EOF
+		local f
+		for f in $(grep -o 't_[a-z]*=' "$RES/start-hook.log" | sort -u | tr -d =); do
+			echo "| ${f#t_} | $(fmt_num "$(hook_field create-runtime "$f")" 2) |"
+		done
+		echo
 	fi
 	if want 5; then
 		cat <<EOF
@@ -407,8 +457,8 @@ summary_table() {
 	fi
 	if want 4; then
 		local d
-		d=$(awk -v a="$(start_med procview-runc)" -v b="$(start_med runc)" 'BEGIN {printf "%.1f", a - b}')
-		echo "| start overhead ≤ +15 ms | +$d ms (median of $START_RUNS) | $(mark "$d" 15) |"
+		d=$(start_diff procview-runc runc 4)
+		echo "| start overhead ≤ +15 ms | +$(fmt_num "$d") ms (median of $START_RUNS paired rounds) | $(mark "$d" 15) |"
 	fi
 	if want 5; then
 		read -r p50 p90 mx cnt <<<"$(stale_stats "$RES/stale_pv.txt" all)"
@@ -568,12 +618,17 @@ EOF
 		cat <<EOF
 ### Start overhead
 
-The difference is the wrapper's spec edit (read, modify and write
-config.json, then exec runc) plus the two hooks (each a fork+exec of
-procview-hook; createRuntime samples the cgroup, renders twelve views and
-binds them in the container's mount namespace; poststop removes the
-state). Medians of $START_RUNS alternating runs; the spread (p90) comes from
-the shared machine.
+What each step holds: runc runs a hook by fork+exec and waits for it,
+with the container state on its stdin. procview's createRuntime hook reads
+config.json, finds the container's cgroups, samples them and the host,
+renders every view, creates the view files, binds them into the
+container's mount namespace and checks that procviewd runs; its poststop
+hook removes the container's state. The wrapper reads and rewrites
+config.json and asks the runtime's features (cached in the state root),
+then execs the runtime. The step table above is the measurement; the
+hook's own laps do not include its process start (exec, Go runtime,
+package initialisation, reading its config), which is the rest of the
+"procview's hooks" row. The spread (p90) comes from the shared machine.
 
 EOF
 	fi

@@ -40,10 +40,10 @@ PARTS=${BENCH_PARTS:-1 2 3 4 5 6}
 OUT=${BENCH_OUT:-$PV_REPO/docs/benchmarks.md}
 if [ "$QUICK" = 1 ]; then
 	LAT_N=2000 LAT_N_FUSE=200 LAT_REPS=2 REFRESH_NS="1 100" REFRESH_WIN=10 IND_N=6 IND_WIN=4
-	START_RUNS=4 STALE_TRIALS=10 STALE_TRIALS_FUSE=4
+	START_RUNS=4 START_DEBUG_RUNS=3 STALE_TRIALS=10 STALE_TRIALS_FUSE=4
 else
 	LAT_N=20000 LAT_N_FUSE=1000 LAT_REPS=9 REFRESH_NS="1 100 1000" REFRESH_WIN=20 IND_N=50 IND_WIN=10
-	START_RUNS=24 STALE_TRIALS=100 STALE_TRIALS_FUSE=20
+	START_RUNS=30 START_DEBUG_RUNS=10 STALE_TRIALS=100 STALE_TRIALS_FUSE=20
 fi
 STALE_MIB=32
 # Part 2's N, refresh_max_interval (the default in deploy/config.toml) and the run strace
@@ -217,25 +217,113 @@ part5() {
 ###############################################################################
 # Part 4: start overhead
 ###############################################################################
+# Every run gets a pristine copy of its bundle (procview-runc writes its
+# hooks into config.json in place, so a shared bundle would give the "plain
+# runc" runs procview's hooks from the second run on). Variants:
+#   runc           plain runc, the template bundle
+#   runc-noop      runc, the template plus two no-op hooks (/bin/true at
+#                  createRuntime and poststop): the runtime's cost of hooks
+#   runc-pvhooks   runc, the config.json procview-runc writes: procview's
+#                  hooks without the wrapper
+#   procview-runc  the wrapper on the template
+# One round runs each variant once, in an order that rotates every round;
+# the medians compare like with like. A failed run is logged and counted,
+# never timed. Each run's CPU time is its process tree's (runtime, hooks,
+# the container's init until it joins its own cgroup), read from a cpuacct
+# cgroup: it moves less than wall time when other sessions load the machine.
+START_VARIANTS=(runc runc-noop runc-pvhooks procview-runc)
+CG_START=procview-bench-start
+
+# start_once VARIANT N: one timed run; appends "VARIANT N STATUS WALL_US CPU_NS" to start.tsv.
+start_once() {
+	local v=$1 n=$2 bin=$RUNC tmpl=$B/start/runc b id t0 t1 c0 c1 st=0
+	case $v in
+	runc-noop) tmpl=$B/start/runc-noop ;;
+	runc-pvhooks) tmpl=$B/start/runc-pvhooks ;;
+	procview-runc) bin=$PV_WRAPPER ;;
+	esac
+	b=$B/start/run-$v-$n
+	id=$CID-$v-$n
+	rm -rf "$b"
+	cp -a "$tmpl" "$b"
+	echo "$id" >>"$PV_WORK/containers"
+	c0=$(cpu_ns "$CG_START")
+	t0=$(date +%s%N)
+	(
+		echo "$BASHPID" >"/sys/fs/cgroup/cpuacct/$CG_START/cgroup.procs"
+		exec "$bin" --root "$PV_RUNC_ROOT" run -b "$b" "$id" </dev/null >"$PV_WORK/start-last.out" 2>&1
+	) || st=$?
+	t1=$(date +%s%N)
+	c1=$(cpu_ns "$CG_START")
+	if [ "$st" -ne 0 ]; then
+		log "part 4: $v run $n failed (exit $st): $(tail -c 300 "$PV_WORK/start-last.out")"
+		"$RUNC" --root "$PV_RUNC_ROOT" delete --force "$id" >/dev/null 2>&1 || true
+	fi
+	echo "$v $n $st $(((t1 - t0) / 1000)) $((c1 - c0))" >>"$RES/start.tsv"
+	rm -rf "$b"
+}
+
 part4() {
-	log "part 4: start overhead ($START_RUNS runs each, alternating)"
+	log "part 4: start overhead ($START_RUNS rounds of ${#START_VARIANTS[@]} variants, rotating order)"
 	bench_bundle start
 	set_cmd true
-	local i rt t0 t1 id
+	cg_make cpuacct "$CG_START" >/dev/null
+	mkdir -p "$B/start"
+	cp -a "$BUNDLE" "$B/start/runc"
+	cp -a "$BUNDLE" "$B/start/runc-noop"
+	jq '.hooks = {createRuntime: [{path: "/bin/true"}], poststop: [{path: "/bin/true"}]}' \
+		"$BUNDLE/config.json" >"$B/start/runc-noop/config.json"
+	# The spec procview-runc writes: run the wrapper once on a copy (this
+	# also fills its runtime features cache, as on any node after the
+	# first start).
+	cp -a "$BUNDLE" "$B/start/runc-pvhooks"
+	echo "$CID-warm" >>"$PV_WORK/containers"
+	"$PV_WRAPPER" --root "$PV_RUNC_ROOT" run -b "$B/start/runc-pvhooks" "$CID-warm" </dev/null >/dev/null 2>&1 ||
+		die "part 4: procview-runc run failed"
+	jq -e '.hooks.createRuntime and .hooks.poststop' "$B/start/runc-pvhooks/config.json" >/dev/null ||
+		die "part 4: procview-runc did not add its hooks"
 	: >"$RES/start.tsv"
-	# One unmeasured run each warms the page cache and the daemon.
-	for i in $(seq 0 "$START_RUNS"); do
-		for rt in runc procview-runc; do
-			id=$CID-$rt-$i
-			echo "$id" >>"$PV_WORK/containers"
-			local bin=$RUNC
-			[ "$rt" = procview-runc ] && bin=$PV_WRAPPER
-			t0=$(date +%s%N)
-			"$bin" --root "$PV_RUNC_ROOT" run -b "$BUNDLE" "$id" </dev/null >/dev/null 2>&1 || log "start run $rt $i failed"
-			t1=$(date +%s%N)
-			[ "$i" -eq 0 ] || echo "$rt $(((t1 - t0) / 1000))" >>"$RES/start.tsv"
+	local r k n=0 v
+	# Round 0 warms the page cache for every variant and is not reported.
+	for r in $(seq 0 "$START_RUNS"); do
+		for k in $(seq 0 $((${#START_VARIANTS[@]} - 1))); do
+			v=${START_VARIANTS[$(((k + r) % ${#START_VARIANTS[@]}))]}
+			n=$((n + 1))
+			start_once "$v" "$r.$n"
 		done
 	done
+	awk '$2 !~ /^0\./' "$RES/start.tsv" >"$RES/start.tsv.new" && mv "$RES/start.tsv.new" "$RES/start.tsv"
+
+	# Pass-through: procview-runc's own start (Go runtime, config, log
+	# files, runtime lookup, exec) on a command it does not edit.
+	bench_bundle startstate
+	plain_start
+	: >"$RES/start-state.tsv"
+	local t0 t1
+	for r in $(seq "$START_RUNS"); do
+		for v in runc procview-runc; do
+			local bin=$RUNC
+			[ "$v" = procview-runc ] && bin=$PV_WRAPPER
+			t0=$(date +%s%N)
+			"$bin" --root "$PV_RUNC_ROOT" state "$CID" </dev/null >/dev/null 2>&1 || { log "part 4: $v state failed"; continue; }
+			t1=$(date +%s%N)
+			echo "$v $(((t1 - t0) / 1000))" >>"$RES/start-state.tsv"
+		done
+	done
+
+	# Where the hook's time goes: a few more procview-runc runs with the
+	# hooks at log level debug (their "took" and per-step laps), kept apart
+	# from the timed runs above.
+	local dcfg=$PV_WORK/config-debug.toml
+	sed -e 's/^log_level = .*/log_level = "debug"/' -e "s|^log_file = .*|log_file = \"$PV_WORK/start-debug.log\"|" \
+		"$PROCVIEW_CONFIG" >"$dcfg"
+	for r in $(seq "$START_DEBUG_RUNS"); do
+		PROCVIEW_CONFIG=$dcfg start_once procview-runc "debug.$r"
+	done
+	grep 'component=hook' "$PV_WORK/start-debug.log" >"$RES/start-hook.log" || true
+	awk '$1 == "procview-runc" && $2 ~ /^debug\./' "$RES/start.tsv" >"$RES/start-debug.tsv"
+	awk '$2 !~ /^debug\./' "$RES/start.tsv" >"$RES/start.tsv.new" && mv "$RES/start.tsv.new" "$RES/start.tsv"
+	rmdir "/sys/fs/cgroup/cpuacct/$CG_START" 2>/dev/null || true
 }
 
 ###############################################################################

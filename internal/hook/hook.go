@@ -113,6 +113,7 @@ func OptedOut(a map[string]string) bool {
 // CreateRuntime registers the container and mounts its views.
 func (h *Hook) CreateRuntime(st *specs.State) error {
 	log := h.Log.WithField("container", st.ID)
+	lp := newLaps()
 	if st.Pid <= 0 {
 		return fmt.Errorf("state of %s has no pid", st.ID)
 	}
@@ -142,6 +143,7 @@ func (h *Hook) CreateRuntime(st *specs.State) error {
 		rootfs = filepath.Join(st.Bundle, rootfs)
 	}
 
+	lp.lap("spec")
 	procFS := os.DirFS(h.Cfg.ProcRoot)
 	cgFS := os.DirFS(h.Cfg.CgroupRoot)
 	mode, err := cgroupstats.DetectMode(cgFS)
@@ -182,6 +184,7 @@ func (h *Hook) CreateRuntime(st *specs.State) error {
 		Created: time.Now().UTC(),
 	}
 	meta.HostUptime, meta.TimeNamespace = hostUptime(log, h.Cfg, ann, off < 0), off < 0
+	lp.lap("locate")
 	root := state.Root(h.Cfg.StateRoot)
 	key := state.Key(st.ID)
 	if _, err := os.Stat(root.Dir(key)); err == nil {
@@ -196,12 +199,15 @@ func (h *Hook) CreateRuntime(st *specs.State) error {
 	if err != nil {
 		return err
 	}
+	lp.lap("host")
 	activateBlkio(log, h.Cfg.CgroupRoot, sysRoot(h.Cfg.ProcRoot), mode, loc)
+	lp.lap("blkio")
 	set, err := publish.Create(root, key, meta, smp, host)
 	if err != nil {
 		return fmt.Errorf("create views: %w", err)
 	}
 	defer set.Close()
+	lp.lap("render")
 
 	var binds []mount.Bind
 	for _, name := range names {
@@ -227,6 +233,7 @@ func (h *Hook) CreateRuntime(st *specs.State) error {
 		}
 		l.Debug("view")
 	}
+	lp.lap("mount")
 	if err := launch.Ensure(h.Log, root, h.DaemonPath, h.ConfigPath); err != nil {
 		if h.Cfg.FailMode == config.FailClosed {
 			// Views that never refresh are wrong views: refuse, like any
@@ -237,7 +244,8 @@ func (h *Hook) CreateRuntime(st *specs.State) error {
 		// The views are mounted and correct now; they only go stale.
 		log.WithError(err).Error("could not start procviewd; views will not refresh")
 	}
-	log.Debug("registered")
+	lp.lap("daemon")
+	log.WithFields(lp.fields).Debug("registered")
 	return nil
 }
 

@@ -22,7 +22,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -78,17 +77,44 @@ func (r Root) RuntimeCache() string { return filepath.Join(string(r), "runtime")
 // took the lock: why a daemon failed to start.
 func (r Root) StartLog() string { return filepath.Join(string(r), "procviewd.start.log") }
 
-var (
-	safeID    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
-	hashedKey = regexp.MustCompile(`^h-[0-9a-f]{32}$`)
-)
+// safeID matches ^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$. Hand-written: the
+// regexp's {0,127} compiled at every hook and wrapper start (118 kB, 1700
+// allocations, about 1 ms of each container start on a loaded machine).
+func safeID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case i > 0 && (c == '_' || c == '.' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// hashedKey reports whether s has the form of a hashed key, h-<32 hex>.
+func hashedKey(s string) bool {
+	if len(s) != 34 || s[:2] != "h-" {
+		return false
+	}
+	for i := 2; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
 
 // Key turns a container id into a directory name. Ids that are not plain
 // names ('/', "..", very long, odd bytes) are hashed so no id can escape
 // the state root. An id that looks like a hashed key is hashed too, so a
 // literal id can never name another container's directory.
 func Key(id string) string {
-	if safeID.MatchString(id) && !hashedKey.MatchString(id) {
+	if safeID(id) && id != "." && id != ".." && !hashedKey(id) {
 		return id
 	}
 	sum := sha256.Sum256([]byte(id))

@@ -24,6 +24,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/procview/procview/internal/spec"
+	"github.com/procview/procview/internal/wrapper"
 )
 
 // binDir holds the built procview-runc and a fake procview-hook.
@@ -208,7 +209,7 @@ func countOurHooks(t *testing.T, config []byte, cfgPath string, env ...string) m
 	}
 	n := map[string]int{}
 	for stage, want := range ourHooks(t, cfgPath) {
-		want.Env = env
+		want.Env = append([]string{wrapper.HookGoMaxProcs}, env...)
 		hooks, err := s.Hooks(stage)
 		if err != nil {
 			t.Fatal(err)

@@ -219,11 +219,11 @@ func TestHookEnv(t *testing.T) {
 		log, format string
 		want        []string
 	}{
-		{"", "json", nil},
-		{"/run/x/log.json", "json", []string{"PROCVIEW_RUNC_LOG=/run/x/log.json", "PROCVIEW_RUNC_LOG_FORMAT=json"}},
-		{"/run/x/log", "", []string{"PROCVIEW_RUNC_LOG=/run/x/log"}},
+		{"", "json", []string{HookGoMaxProcs}},
+		{"/run/x/log.json", "json", []string{HookGoMaxProcs, "PROCVIEW_RUNC_LOG=/run/x/log.json", "PROCVIEW_RUNC_LOG_FORMAT=json"}},
+		{"/run/x/log", "", []string{HookGoMaxProcs, "PROCVIEW_RUNC_LOG=/run/x/log"}},
 		// runc resolves a relative --log from its cwd; hooks run in the bundle.
-		{"log.json", "text", []string{"PROCVIEW_RUNC_LOG=" + filepath.Join(wd, "log.json"), "PROCVIEW_RUNC_LOG_FORMAT=text"}},
+		{"log.json", "text", []string{HookGoMaxProcs, "PROCVIEW_RUNC_LOG=" + filepath.Join(wd, "log.json"), "PROCVIEW_RUNC_LOG_FORMAT=text"}},
 	}
 	for _, tt := range tests {
 		if diff := cmp.Diff(tt.want, HookEnv(tt.log, tt.format)); diff != "" {

@@ -286,19 +286,25 @@ func HookArgs(configPath, cmd string) []string {
 	return append(args, cmd)
 }
 
-// HookEnv returns the hooks' environment: the caller's runc --log and
-// --log-format, so the hook's warnings reach the log the engine reads
-// (containerd and docker show its last error). The path is made absolute:
-// runc resolves it from its cwd, hooks run in the bundle. Nil when there is
-// no --log.
+// HookGoMaxProcs is in every hook's environment: a Go runtime started with
+// one P sets up less (per-P caches, idle threads) — measured on a 2-vCPU VM,
+// 4–5 ms less CPU for createRuntime and 2–3 ms for poststop. The hook does
+// one thing at a time and removes it before it may start procviewd.
+const HookGoMaxProcs = "GOMAXPROCS=1"
+
+// HookEnv returns the hooks' environment: HookGoMaxProcs and the caller's
+// runc --log and --log-format, so the hook's warnings reach the log the
+// engine reads (containerd and docker show its last error). The path is made
+// absolute: runc resolves it from its cwd, hooks run in the bundle.
 func HookEnv(runcLog, format string) []string {
+	env := []string{HookGoMaxProcs}
 	if runcLog == "" {
-		return nil
+		return env
 	}
 	if abs, err := filepath.Abs(runcLog); err == nil {
 		runcLog = abs
 	}
-	env := []string{config.EnvRuncLog + "=" + runcLog}
+	env = append(env, config.EnvRuncLog+"="+runcLog)
 	if format != "" {
 		env = append(env, config.EnvRuncLogFormat+"="+format)
 	}
