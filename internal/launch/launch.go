@@ -111,7 +111,7 @@ func Spawn(log logrus.FieldLogger, root state.Root, daemonPath string, args []st
 // StartWait passed.
 func SpawnUntil(log logrus.FieldLogger, dir, startLogPath, daemonPath string, args []string, ready func(pid int) bool) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create state root: %w", err)
+		return fmt.Errorf("create state root %s: %w", dir, err)
 	}
 	startLog, err := os.OpenFile(startLogPath, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|unix.O_CLOEXEC, 0o600)
 	if err != nil {

@@ -51,7 +51,7 @@ func (r Root) LockFile() string { return filepath.Join(string(r), "procviewd.loc
 // open. held reports (with f nil) that another process holds it.
 func (r Root) TryLock() (f *os.File, held bool, err error) {
 	if err := os.MkdirAll(string(r), 0o755); err != nil {
-		return nil, false, fmt.Errorf("create state root: %w", err)
+		return nil, false, fmt.Errorf("create state root %s: %w", r, err)
 	}
 	f, err = os.OpenFile(r.LockFile(), os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, 0o600)
 	if err != nil {
