@@ -16,6 +16,7 @@ PACKAGES=(
 	bats jq busybox-static debootstrap util-linux procps sysstat python3-psutil iproute2 file
 	qemu-system-x86
 	make git ca-certificates
+	gcc libc6-dev # test/reliability/threads.c, built static by hardening.bash
 )
 
 if [ "$(id -u)" != 0 ]; then
