@@ -21,6 +21,7 @@ PACKAGES=(
 	prometheus curl
 	libseccomp-dev
 	make git ca-certificates
+	gcc libc6-dev # test/reliability/threads.c, built static by hardening.bash
 )
 
 if [ "$(id -u)" != 0 ]; then

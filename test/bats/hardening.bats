@@ -30,3 +30,8 @@ teardown() { pv_teardown; }
 @test "propagation: a container with an rshared /sys bind and shared rootfsPropagation leaves its parent's mounts and cpu/online unchanged; skipped view logged" {
 	hard_propagation 1
 }
+
+@test "threads: a container with 50 000 threads does not delay another container's refresh beyond one interval (20 changes, compared with the same without it)" {
+	requires gcc
+	hard_threads 50000 20
+}

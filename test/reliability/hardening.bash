@@ -181,3 +181,97 @@ hard_propagation() {
 	rel_result hardening.propagation.unlogged "$unlogged"
 	[ "$leaked" -eq 0 ] && [ "$unlogged" -eq 0 ] || false
 }
+
+# hard_threads NTHREADS CHANGES: a container with NTHREADS sleeping
+# threads (test/reliability/threads.c) runs next to a small one; CHANGES
+# times, the small one fills /dev/shm to a new size (on a trigger file the
+# test drops into its rootfs) and the time until its meminfo view shows the
+# new Shmem is measured (the view file on the host, polled every 10 ms,
+# without forking). Shmem comes from memory.stat, which the daemon reads
+# every round (limits only every fifth). The same changes are timed first
+# without the big container; with it, no change may take more than one
+# refresh interval (1 s) longer than the slowest of those.
+# The big container's task scans must not hold up the rounds.
+# kernel.pid_max is raised for the test if needed and restored afterwards.
+hard_threads() {
+	local nthreads=$1 changes=$2 big small pidmax tasks
+	local old_refresh=${PV_REFRESH:-500ms}
+	rel_restart_daemon_with 1s
+	if ! gcc -O2 -static -o "$PV_WORK/threads" "$PV_REPO/test/reliability/threads.c"; then
+		echo "cannot build threads.c (gcc, static libc)" >&2
+		return 1
+	fi
+	new_bundle busybox
+	small=$CID
+	pv_start 'while :; do
+		if [ -f /trigger ]; then dd if=/dev/zero of=/dev/shm/fill bs=1M count=$(cat /trigger) 2>/dev/null; rm -f /trigger; fi
+		sleep 0.05
+	done'
+	wait_views
+	hard_change_latency "$small" "$changes" 0 0
+	local control=$HARD_WORST
+	rel_result hardening.threads.control_worst_ms "$control"
+
+	pidmax=$(cat /proc/sys/kernel/pid_max)
+	if [ "$pidmax" -lt $((nthreads * 2 + 32768)) ]; then
+		echo $((nthreads * 2 + 32768)) >/proc/sys/kernel/pid_max
+	fi
+	new_bundle busybox
+	big=$CID
+	install -m 0755 "$PV_WORK/threads" "$BUNDLE/rootfs/threads"
+	# Kernel stacks count against the memory limit.
+	update_config '.linux.resources.memory.limit = 8589934592'
+	pv_start "exec /threads $nthreads >/tmp/started"
+	tasks=/sys/fs/cgroup/pids/$PV_CGROUP_PARENT/$big/tasks
+	[ -f "$tasks" ] || tasks=/sys/fs/cgroup/$PV_CGROUP_PARENT/$big/cgroup.threads
+	if ! wait_until 120000 hard_has_threads "$tasks" "$nthreads"; then
+		echo "only $(wc -l <"$tasks") threads started" >&2
+		echo "$pidmax" >/proc/sys/kernel/pid_max
+		return 1
+	fi
+	# Let the big container's first scans happen.
+	sleep 6
+	hard_change_latency "$small" "$changes" 0 $((control + 1000))
+	echo "$pidmax" >/proc/sys/kernel/pid_max
+	rel_result hardening.threads.threads "$(wc -l <"$tasks")"
+	rel_result hardening.threads.changes "$changes"
+	rel_result hardening.threads.refresh_ms 1000
+	rel_result hardening.threads.bound_ms $((control + 1000))
+	rel_result hardening.threads.worst_ms "$HARD_WORST"
+	rel_result hardening.threads.late "$HARD_LATE"
+	"$RUNC" --root "$PV_RUNC_ROOT" delete --force "$big" >/dev/null 2>&1 || true
+	rel_restart_daemon_with "$old_refresh"
+	[ "$HARD_LATE" -eq 0 ] || false
+}
+
+# hard_change_latency CID CHANGES FIRST BOUND: CHANGES changes of
+# container CID's /dev/shm size (FIRST+1 and FIRST+2 MiB in turn), each
+# timed until CID's meminfo view shows it; sets HARD_WORST (ms) and
+# HARD_LATE (changes slower than BOUND ms).
+hard_change_latency() {
+	local cid=$1 changes=$2 first=$3 bound=$4 i want kb k v t0 lat
+	local view=$PV_STATE/containers/$cid/views/meminfo
+	HARD_WORST=0 HARD_LATE=0
+	for i in $(seq "$changes"); do
+		# Alternate sizes so every change differs from the last.
+		want=$(((first + i % 2 + 1) * 1024))
+		t0=$(now_ms)
+		echo $((want / 1024)) >"$PV_WORK/bundles/$cid/rootfs/.trigger"
+		mv "$PV_WORK/bundles/$cid/rootfs/.trigger" "$PV_WORK/bundles/$cid/rootfs/trigger"
+		while :; do
+			kb=0
+			while read -r k v _; do
+				if [ "$k" = Shmem: ]; then kb=$v; break; fi
+			done <"$view"
+			[ "$kb" -eq "$want" ] && break
+			[ $(($(now_ms) - t0)) -gt 30000 ] && break
+			sleep 0.01
+		done
+		lat=$(($(now_ms) - t0))
+		[ "$lat" -gt "$HARD_WORST" ] && HARD_WORST=$lat
+		[ "$lat" -gt "$bound" ] && HARD_LATE=$((HARD_LATE + 1))
+		# Spread the changes over several 5 s task-scan periods.
+		sleep "0.$((RANDOM % 10))$((RANDOM % 10))"
+	done
+}
+hard_has_threads() { [ "$(wc -l <"$1")" -gt "$2" ]; }

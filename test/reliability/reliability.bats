@@ -58,3 +58,8 @@ teardown() { pv_teardown; }
 @test "hardening: 5 containers with an rshared /sys bind and shared rootfsPropagation: parent's mounts and cpu/online unchanged, skip logged" {
 	hard_propagation 5
 }
+
+@test "hardening: a container with 50 000 threads adds at most one interval to another container's refresh (60 changes)" {
+	requires gcc
+	hard_threads 50000 60
+}

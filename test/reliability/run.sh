@@ -3,7 +3,8 @@
 #
 #   1-4, 6: test/reliability/reliability.bats - torn reads (10M), daemon
 #           crash (20 containers), fail-open matrix, hostile-input matrix,
-#           churn (200 containers, 10 at a time)
+#           churn (200 containers, 10 at a time); hardening (issue 15,
+#           test/reliability/hardening.bash)
 #   5:      hack/fuzz.sh - every fuzz target, 1M executions each
 #
 # Figures go to $REL_OUT/results.txt ("key value" lines) and a markdown
@@ -44,6 +45,11 @@ get() { awk -v k="$1" '$1 == k {$1 = ""; sub(/^ /, ""); print; exit}' "$REL_RESU
 	echo "| Hostile input | $(get hostile.cases) cases | $(get hostile.escaped) escaped, $(get hostile.crashed) crashed/hung |"
 	echo "| Fuzzing ($(get fuzz.targets) targets) | $(get fuzz.executions) executions | $(get fuzz.crashes) crashes |"
 	echo "| Churn ($(get churn.parallel) at a time) | $(get churn.containers) containers | $(get churn.failures) failures; leftovers: state $(get churn.leftover_state_dirs), mounts $(get churn.leftover_mounts), registrations $(get churn.leftover_registrations); daemon fds $(get churn.daemon_fds), RSS kB $(get churn.daemon_rss_kb) |"
+	echo "| Hardening: rshared /sys ($(get hardening.propagation.containers) containers) | parent's mounts, cpu/online | $(get hardening.propagation.leaked) changed, $(get hardening.propagation.unlogged) without the warning in both logs |"
+	echo "| Hardening: same-id re-creation within a round | $(get hardening.same_id.restarts) | $(get hardening.same_id.frozen) frozen, $(get hardening.same_id.state_lost) lost their state |"
+	echo "| Hardening: caller's fds | $(get hardening.fds.starts) daemon starts | $(get hardening.fds.leaked) leaked into procviewd |"
+	echo "| Hardening: ambiguous config.json keys | $(get hardening.dupkeys.cases) documents | $(get hardening.dupkeys.bad) edited or unlogged |"
+	echo "| Hardening: $(get hardening.threads.threads) threads next to a container | $(get hardening.threads.changes) changes | $(get hardening.threads.late) over $(get hardening.threads.bound_ms) ms (worst $(get hardening.threads.worst_ms) ms, without the threads $(get hardening.threads.control_worst_ms) ms) |"
 	echo
 	echo "Per case:"
 	echo
