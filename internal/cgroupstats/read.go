@@ -109,7 +109,7 @@ func (r reader) up(i int) reader {
 
 // probing marks the next file as one of the cgroup's usage counters: the
 // single files that move whenever the container does anything (memory
-// usage, CPU usage, I/O bytes), which Reader.Probe re-reads every round.
+// usage, CPU usage; I/O bytes on v2), which Reader.Probe re-reads every round.
 func (r reader) probing() reader {
 	r.probe = true
 	return r
@@ -473,7 +473,10 @@ func (r reader) firstCPUList(dirs []string, files ...string) ([]int, error) {
 func (r reader) v1Blkio(dir string) ([]DeviceIO, error) {
 	for _, prefix := range []string{"blkio.throttle.", "blkio."} {
 		for _, suffix := range []string{"_recursive", ""} {
-			b, okB, err := parsed(r.probing(), dir+"/"+prefix+"io_service_bytes"+suffix, parseBlkioRecursive)
+			// Not a probe: v1 counts a bio when a task of the cgroup
+			// submits it (v1 never charges writeback to the cgroup),
+			// and that task's CPU time moves cpuacct.usage with it.
+			b, okB, err := parsed(r, dir+"/"+prefix+"io_service_bytes"+suffix, parseBlkioRecursive)
 			if err != nil {
 				return nil, err
 			}

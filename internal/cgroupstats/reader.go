@@ -165,9 +165,9 @@ func (c *Reader) takeScratch() (giveBack func()) {
 func (c *Reader) ForceFull() { c.forced = true }
 
 // Probe re-reads only the cgroup's usage counters found by the last Read
-// (memory usage, CPU usage and I/O bytes: memory.usage_in_bytes,
-// cpuacct.usage, blkio.*io_service_bytes* on v1; memory.current, cpu.stat,
-// io.stat on v2), one pread each on kept descriptors, and reports whether
+// (memory usage, CPU usage and I/O bytes: memory.usage_in_bytes and
+// cpuacct.usage on v1; memory.current, cpu.stat, io.stat on v2), one pread
+// each on kept descriptors, and reports whether
 // any changed since that Read or the last Probe. A container cannot do
 // anything (run, allocate, fork, do I/O) without moving one of them, so an
 // unmoved probe means a full Read would find the same usage. Before the
