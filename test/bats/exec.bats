@@ -338,3 +338,16 @@ only_init_left() {
 	[ "$st" -eq 0 ]
 	grep -qE '127\.0\.0\.1\.[0-9]+ > 127\.0\.0\.1\.9: Flags \[S\]' "$out"
 }
+
+@test "exec on a terminal: the tool gets the foreground; Ctrl-C reaches it once" {
+	requires script
+	exec_container
+	# script(1) gives procview a pty; \003 on it is the terminal's Ctrl-C.
+	run bash -c '(sleep 3; printf "\003"; sleep 3) | timeout 60 script -qec "$1 exec $2 -- sh -c '\''trap \"echo got-INT; exit 3\" INT; ps -o stat=,comm= -p \$\$; while :; do sleep 0.1; done'\''; echo rc=\$?" /dev/null' \
+		sh "$PV_CLI" "$CID"
+	echo "$output"
+	# "+": the tool's process group is the terminal's foreground.
+	[[ "$(grep -E ' sh' <<<"$output" | tr -d '\r')" == *+* ]]
+	[ "$(grep -c got-INT <<<"$output")" -eq 1 ]
+	grep -q 'rc=3' <<<"$output"
+}
