@@ -2,13 +2,16 @@ package hook
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/sirupsen/logrus"
 
 	"github.com/procview/procview/internal/cgroupstats"
+	"github.com/procview/procview/internal/hoststats"
 )
 
 // activateBlkio makes cgroup v1 count the container's block I/O.
@@ -20,7 +23,11 @@ import (
 // Writing "MAJ:MIN 0" — no limit — for every block device that has no rule
 // yet in the container's cgroup sets it up without limiting anything. A
 // device that already has a rule is left alone, so no limit is ever changed.
-func activateBlkio(log logrus.FieldLogger, cgroupRoot, sysRoot string, mode cgroupstats.Mode, loc cgroupstats.Location) {
+//
+// The devices are the whole disks of the host's /proc/diskstats (already
+// read for the views) that /sys/block lists: one directory read instead of
+// a read of every /sys/block/*/dev on each container start.
+func activateBlkio(log logrus.FieldLogger, cgroupRoot, sysRoot string, mode cgroupstats.Mode, loc cgroupstats.Location, disks []hoststats.DiskStat) {
 	if mode == cgroupstats.ModeV2 {
 		return
 	}
@@ -49,20 +56,43 @@ func activateBlkio(log logrus.FieldLogger, cgroupRoot, sysRoot string, mode cgro
 		log.WithError(err).Debug("blkio activation skipped")
 		return
 	}
-	devs, _ := filepath.Glob(filepath.Join(sysRoot, "block", "*", "dev"))
-	for _, d := range devs {
-		b, err := os.ReadFile(d)
-		if err != nil {
-			continue
-		}
-		mm := string(bytes.TrimSpace(b))
+	ents, err = os.ReadDir(filepath.Join(sysRoot, "block"))
+	if err != nil {
+		log.WithError(err).Debug("blkio activation skipped")
+		return
+	}
+	names := make([]string, 0, len(ents))
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	// One open for every rule: cgroupfs parses each write(2) on its own.
+	f, err := os.OpenFile(file, os.O_WRONLY, 0)
+	if err != nil {
+		log.WithError(err).Debug("blkio activation skipped")
+		return
+	}
+	defer f.Close()
+	for _, mm := range wholeDisks(disks, names) {
 		if hasRule(rules, mm) {
 			continue
 		}
-		if err := os.WriteFile(file, []byte(mm+" 0\n"), 0); err != nil {
+		if _, err := f.Write([]byte(mm + " 0\n")); err != nil {
 			log.WithError(err).WithField("device", mm).Debug("blkio activation failed")
 		}
 	}
+}
+
+// wholeDisks returns "MAJ:MIN" of each disk in diskstats that is a whole
+// disk, i.e. listed in /sys/block (blk-throttle takes no partitions). sysfs
+// spells a '/' in a disk name as '!'.
+func wholeDisks(disks []hoststats.DiskStat, sysBlock []string) []string {
+	var out []string
+	for _, d := range disks {
+		if slices.Contains(sysBlock, strings.ReplaceAll(d.Name, "/", "!")) {
+			out = append(out, fmt.Sprintf("%d:%d", d.Major, d.Minor))
+		}
+	}
+	return out
 }
 
 // hasRule reports whether a throttle file lists device "MAJ:MIN".

@@ -200,7 +200,7 @@ func (h *Hook) CreateRuntime(st *specs.State) error {
 		return err
 	}
 	lp.lap("host")
-	activateBlkio(log, h.Cfg.CgroupRoot, sysRoot(h.Cfg.ProcRoot), mode, loc)
+	activateBlkio(log, h.Cfg.CgroupRoot, sysRoot(h.Cfg.ProcRoot), mode, loc, host.Disks)
 	lp.lap("blkio")
 	set, err := publish.Create(root, key, meta, smp, host)
 	if err != nil {
