@@ -8,6 +8,7 @@
 #   3 daemon CPU with 50 idle vs 50 reading containers (and LXCFS)
 #   4 start overhead: runc run vs procview-runc run
 #   5 staleness: cgroup change -> visible in the view
+#   sysinfo: sysinfo(2) native vs through procview-agent, agent CPU (sysinfo.sh)
 #
 # Environment: BENCH_QUICK=1 shrinks every part (a smoke run, minutes less);
 # BENCH_PARTS="1 2 3 4 5" picks parts; BENCH_OUT=FILE writes the report
@@ -30,7 +31,7 @@ for b in "$PV_WRAPPER" "$PV_HOOK" "$PV_DAEMON"; do
 done
 
 QUICK=${BENCH_QUICK:-0}
-PARTS=${BENCH_PARTS:-1 2 3 4 5}
+PARTS=${BENCH_PARTS:-1 2 3 4 5 sysinfo}
 OUT=${BENCH_OUT:-$PV_REPO/docs/benchmarks.md}
 if [ "$QUICK" = 1 ]; then
 	LAT_N=2000 LAT_N_FUSE=200 LAT_REPS=2 REFRESH_NS="1 100" REFRESH_WIN=4 IND_N=6 IND_WIN=4
@@ -394,6 +395,8 @@ want 1 && part1
 want 5 && { want 1 || die "part 5 needs part 1's containers"; } && part5
 want 4 && part4
 want 3 && part3
+# shellcheck source=sysinfo.sh
+want sysinfo && { . "$HERE/sysinfo.sh" && part_sysinfo; }
 # Part 2 runs on a quieter machine: no containers, no LXCFS.
 pv_cleanup_containers
 if want 2; then
@@ -407,6 +410,7 @@ ELAPSED=$(($(date +%s) - T0))
 # shellcheck source=report.bash
 . "$HERE/report.bash"
 report >"$OUT.new"
+[ ! -s "$RES/sysinfo.md" ] || cat "$RES/sysinfo.md" >>"$OUT.new"
 mv "$OUT.new" "$OUT"
 print_table
 log "done in ${ELAPSED}s; report written to $OUT"
