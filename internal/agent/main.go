@@ -113,7 +113,7 @@ func Ensure(log logrus.FieldLogger, root state.Root, path, configPath string) er
 	cmd.Dir = "/"
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("start %s: %v: %s", path, err, strings.TrimSpace(string(out)))
+		return fmt.Errorf("start %s for %s: %v: %s", path, SocketPath(root), err, strings.TrimSpace(string(out)))
 	}
 	if !Accepts(root) {
 		return fmt.Errorf("%s started but %s does not accept", path, SocketPath(root))
