@@ -43,8 +43,8 @@ func Main(args []string) int {
 		cfg.StateRoot = *stateRoot
 	}
 	root := state.Root(cfg.StateRoot)
-	var stderr = os.Stderr
-	log, closeLog, _ := logging.New(logging.Options{Level: cfg.LogLevel, File: cfg.LogFile, Stderr: stderr})
+	// stderr: the journal under systemd, agent.start.log when spawned.
+	log, closeLog, _ := logging.New(logging.Options{Level: cfg.LogLevel, File: cfg.LogFile, Stderr: os.Stderr})
 	defer closeLog()
 	self, err := os.Executable()
 	if err != nil {
