@@ -10,6 +10,7 @@
 #   4 start overhead: runc run vs procview-runc run
 #   5 staleness: cgroup change -> visible in the view
 #   6 registry and metrics: discovery, scrape latency, daemon CPU (registry.sh)
+#   sysinfo: sysinfo(2) native vs through procview-agent, agent CPU (sysinfo.sh)
 #
 # Environment: BENCH_QUICK=1 shrinks every part (a smoke run, minutes less);
 # BENCH_PARTS="1 2 3 4 5 6" picks parts; BENCH_OUT=FILE writes the report
@@ -36,7 +37,7 @@ for b in "$PV_WRAPPER" "$PV_HOOK" "$PV_DAEMON"; do
 done
 
 QUICK=${BENCH_QUICK:-0}
-PARTS=${BENCH_PARTS:-1 2 3 4 5 6}
+PARTS=${BENCH_PARTS:-1 2 3 4 5 6 sysinfo}
 OUT=${BENCH_OUT:-$PV_REPO/docs/benchmarks.md}
 if [ "$QUICK" = 1 ]; then
 	LAT_N=2000 LAT_N_FUSE=200 LAT_REPS=2 REFRESH_NS="1 100" REFRESH_WIN=10 IND_N=6 IND_WIN=4
@@ -571,6 +572,8 @@ want 1 && part1
 want 5 && { want 1 || die "part 5 needs part 1's containers"; } && part5
 want 4 && part4
 want 3 && part3
+# shellcheck source=sysinfo.sh
+want sysinfo && { . "$HERE/sysinfo.sh" && part_sysinfo; }
 # Part 2 runs on a quieter machine: no containers, no LXCFS.
 pv_cleanup_containers
 if want 2; then
@@ -586,6 +589,7 @@ ELAPSED=$(($(date +%s) - T0))
 . "$HERE/report.bash"
 report >"$OUT.new"
 want 6 && registry_report >>"$OUT.new"
+[ ! -s "$RES/sysinfo.md" ] || cat "$RES/sysinfo.md" >>"$OUT.new"
 mv "$OUT.new" "$OUT"
 print_table
 log "done in ${ELAPSED}s; report written to $OUT"

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -129,8 +130,10 @@ func (h *Holder) Run() error {
 func (h *Holder) removeStaleRecords(dir string) {
 	ents, _ := os.ReadDir(dir)
 	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name()[len("record-"):])
-		if err != nil || unix.Kill(pid, 0) == nil {
+		base, _, _ := strings.Cut(e.Name(), ".") // record-<pid>[.stalled]
+		num, ok := strings.CutPrefix(base, "record-")
+		pid, err := strconv.Atoi(num)
+		if !ok || err != nil || unix.Kill(pid, 0) == nil {
 			continue
 		}
 		_ = os.Remove(filepath.Join(dir, e.Name()))

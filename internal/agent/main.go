@@ -43,8 +43,8 @@ func Main(args []string) int {
 		cfg.StateRoot = *stateRoot
 	}
 	root := state.Root(cfg.StateRoot)
-	var stderr = os.Stderr
-	log, closeLog, _ := logging.New(logging.Options{Level: cfg.LogLevel, File: cfg.LogFile, Stderr: stderr})
+	// stderr: the journal under systemd, agent.start.log when spawned.
+	log, closeLog, _ := logging.New(logging.Options{Level: cfg.LogLevel, File: cfg.LogFile, Stderr: os.Stderr})
 	defer closeLog()
 	self, err := os.Executable()
 	if err != nil {
@@ -113,7 +113,7 @@ func Ensure(log logrus.FieldLogger, root state.Root, path, configPath string) er
 	cmd.Dir = "/"
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("start %s: %v: %s", path, err, strings.TrimSpace(string(out)))
+		return fmt.Errorf("start %s for %s: %v: %s", path, SocketPath(root), err, strings.TrimSpace(string(out)))
 	}
 	if !Accepts(root) {
 		return fmt.Errorf("%s started but %s does not accept", path, SocketPath(root))

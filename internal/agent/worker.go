@@ -163,6 +163,7 @@ func (w *Worker) add(l Listener, fd int) {
 		w.sources[l.Key] = src
 	}
 	src.refs++
+	_ = seccomp.SyncWakeUp(fd) // an optimisation; older kernels refuse it
 	wl := &wlistener{Listener: l, fd: fd, src: src}
 	w.ls[fd] = wl
 	w.recoverPending(wl)

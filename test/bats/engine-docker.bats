@@ -132,3 +132,20 @@ docker_run() {
 	[ "$status" -eq 0 ]
 	eng_state_empty
 }
+
+@test "docker run --runtime procview with docker's default seccomp profile: sysinfo and free show -m 256m" {
+	pv_build_probe
+	[ -x "$PV_WORK/probe64" ] || skip "static probe not built (gcc, libc6-dev)"
+	run docker_cli run --rm --runtime procview --network none -m 256m --cpus 0.5 \
+		--cgroup-parent "/$PV_CGROUP_PARENT" --cidfile "$CIDFILE" \
+		-v "$PV_WORK/probe64:/bin/probe:ro" \
+		procview-test/busybox:latest sh -c 'probe show; free; grep Seccomp: /proc/self/status'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(awk -F= '$1 == "totalram" {print $2}' <<<"$output")" -eq 268435456 ]
+	[ "$(awk -F= '$1 == "phys_bytes" {print $2}' <<<"$output")" -eq 268435456 ]
+	[ "$(awk '$1 == "Mem:" {print $2}' <<<"$output")" -eq 262144 ]
+	# docker's own filter is still there (mode 2: filter).
+	grep -q '^Seccomp:[[:space:]]*2' <<<"$output"
+	eng_state_empty
+}

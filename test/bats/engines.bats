@@ -59,3 +59,17 @@ check_views() {
 	check_views "$output"
 	[ -z "$(ls -A "$PV_STATE/containers" 2>/dev/null)" ]
 }
+
+@test "podman --runtime procview-runc with podman's default seccomp profile: sysinfo and free show the limit" {
+	pv_build_probe
+	[ -x "$PV_WORK/probe64" ] || skip "static probe not built (gcc, libc6-dev)"
+	cp "$PV_WORK/probe64" "$BUNDLE/rootfs/bin/probe"
+	run timeout 120 "${PODMAN[@]}" --runtime "$PV_WRAPPER" run "${RUNOPTS[@]}" \
+		sh -c 'probe show; free; grep Seccomp: /proc/self/status'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(awk -F= '$1 == "totalram" {print $2}' <<<"$output")" -eq "$PV_MEM_LIMIT" ]
+	[ "$(awk -F= '$1 == "phys_bytes" {print $2}' <<<"$output")" -eq "$PV_MEM_LIMIT" ]
+	[ "$(awk '$1 == "Mem:" {print $2}' <<<"$output")" -eq $((PV_MEM_LIMIT / 1024)) ]
+	grep -q '^Seccomp:[[:space:]]*2' <<<"$output"
+}

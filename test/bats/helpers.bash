@@ -160,6 +160,7 @@ pv_teardown_file() {
 	[ -n "${PV_WORK:-}" ] || return 0
 	pv_cleanup_containers
 	pv_stop_daemon
+	pv_stop_agent
 	pv_umount_under "$PV_STATE"
 	pv_umount_under "$PV_WORK"
 	pv_remove_cgroups
@@ -258,6 +259,45 @@ pv_stop_daemon() {
 		sleep 0.1
 	done
 	kill -KILL "$pid" 2>/dev/null || true
+}
+
+# pv_agent_pids prints the procview-agent holder of $PV_STATE and its
+# workers (children started with --worker), if alive.
+pv_agent_pids() {
+	local pid c
+	pid=$(cat "$PV_STATE/agent.pid" 2>/dev/null) || return 0
+	pid=${pid//[^0-9]/}
+	[ -n "$pid" ] && [ -d "/proc/$pid" ] || return 0
+	[ "$(basename -- "$(tr '\0' '\n' <"/proc/$pid/cmdline" | head -n1)")" = procview-agent ] || return 0
+	echo "$pid"
+	pv_agent_workers "$pid"
+}
+
+# pv_agent_workers HOLDER: the holder's worker children.
+pv_agent_workers() {
+	local c
+	for c in $(cat "/proc/$1/task/"*/children 2>/dev/null); do
+		grep -qa -- --worker "/proc/$c/cmdline" 2>/dev/null && echo "$c"
+	done
+	return 0
+}
+
+# pv_stop_agent kills the procview-agent of this file's state root (holder,
+# workers, and orphaned workers a test listed in $PV_WORK/agent-orphans).
+pv_stop_agent() {
+	local p
+	for p in $(pv_agent_pids) $(cat "$PV_WORK/agent-orphans" 2>/dev/null); do
+		kill -KILL "$p" 2>/dev/null || true
+	done
+}
+
+# pv_build_probe: build test/bats/sysinfo/sysinfo.c statically into
+# $PV_WORK/probe64 (and $PV_WORK/probe32 with gcc-multilib), once per file.
+pv_build_probe() {
+	[ -x "$PV_WORK/probe64" ] && return 0
+	command -v gcc >/dev/null || return 0
+	gcc -O2 -static -o "$PV_WORK/probe64" "$PV_REPO/test/bats/sysinfo/sysinfo.c"
+	gcc -O2 -m32 -static -o "$PV_WORK/probe32" "$PV_REPO/test/bats/sysinfo/sysinfo.c" 2>/dev/null || true
 }
 
 # pv_start_daemon starts procviewd on this file's config, detached.

@@ -9,18 +9,9 @@ load helpers
 setup_file() {
 	pv_setup_file
 	[ -n "${PV_WORK:-}" ] || return 0
-	if command -v gcc >/dev/null; then
-		gcc -O2 -static -o "$PV_WORK/probe64" "$PV_REPO/test/bats/sysinfo/sysinfo.c"
-		# i386: gcc-multilib; whether this host can run it is checked per test.
-		gcc -O2 -m32 -static -o "$PV_WORK/probe32" "$PV_REPO/test/bats/sysinfo/sysinfo.c" 2>/dev/null || true
-	fi
+	pv_build_probe
 }
-teardown_file() {
-	[ -n "${PV_WORK:-}" ] || return 0
-	pv_cleanup_containers
-	stop_agents
-	pv_teardown_file
-}
+teardown_file() { pv_teardown_file; }
 setup() {
 	pv_setup
 	requires binaries gcc
@@ -28,31 +19,6 @@ setup() {
 	[ -x "$PV_WORK/probe64" ] || skip "static probe not built (gcc, libc6-dev)"
 }
 teardown() { pv_teardown; }
-
-# agent_pids: the holder of this file's state root and its workers.
-agent_pids() {
-	local pid
-	pid=$(cat "$PV_STATE/agent.pid" 2>/dev/null) || return 0
-	pid=${pid//[^0-9]/}
-	[ -n "$pid" ] && [ -d "/proc/$pid" ] || return 0
-	[ "$(basename -- "$(tr '\0' '\n' <"/proc/$pid/cmdline" | head -n1)")" = procview-agent ] || return 0
-	echo "$pid"
-	worker_pids "$pid"
-}
-
-# worker_pids HOLDER: the holder's worker children.
-worker_pids() {
-	local c
-	for c in $(cat "/proc/$1/task/"*/children 2>/dev/null); do
-		grep -qa -- --worker "/proc/$c/cmdline" 2>/dev/null && echo "$c"
-	done
-	return 0
-}
-
-stop_agents() {
-	local p
-	for p in $(agent_pids) $(cat "$PV_WORK/orphans" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
-}
 
 # probe_bundle [32]: a busybox bundle with the static probe as /bin/probe.
 probe_bundle() {
@@ -73,7 +39,7 @@ cgroup_dir_of() {
 }
 
 @test "sysinfo: an agent that cannot start leaves the container starting with host values (fail-open)" {
-	stop_agents
+	pv_stop_agent
 	probe_bundle
 	pv_write_config 'agent_path = "/nonexistent/procview-agent"'
 	pv_start
@@ -264,7 +230,7 @@ loop_result() {
 
 @test "sysinfo: kill -9 of the agent's worker, then of its holder, while a container loops: 0 failed, 0 hung" {
 	export PROCVIEW_AGENT_TEST_STALL_AFTER=2000
-	stop_agents # a new agent, with the knob
+	pv_stop_agent # a new agent, with the knob
 	start_loop 8
 	holder=$(cat "$PV_STATE/agent.pid")
 	local w
@@ -277,12 +243,12 @@ loop_result() {
 	kill -KILL "$w"
 	wait_until 5000 grep -q 'answering a notification the previous worker received' "$PV_LOG"
 	# And once at a random moment.
-	w=$(worker_pids "$holder")
+	w=$(pv_agent_workers "$holder")
 	kill -KILL $w
 	sleep 1
 	# Now the holder: its worker keeps serving what it has.
-	w=$(worker_pids "$holder")
-	echo "$w" >>"$PV_WORK/orphans"
+	w=$(pv_agent_workers "$holder")
+	echo "$w" >>"$PV_WORK/agent-orphans"
 	kill -KILL "$holder"
 	run loop_result 15000
 	echo "$output"
