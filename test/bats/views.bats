@@ -138,3 +138,40 @@ teardown() { pv_teardown; }
 	[ "$(meminfo_kb MemTotal <<<"$output")" -eq "$host" ]
 	[ ! -e "$PV_STATE/containers/$CID" ]
 }
+
+# The rows of docs/views.md's former "checked by hand" list that no
+# consumer test in debian.bats covers: procps `uptime`'s load, util-linux
+# `swapon --show`, psutil's per-CPU times.
+@test "consumers (Debian): uptime's load is /proc/loadavg's, swapon --show parses /proc/swaps, psutil cpu_times(percpu=True) has one entry per visible CPU" {
+	requires python3
+	new_bundle debian
+	pv_start
+	wait_views
+	# loadavg read before and after uptime in one exec; a refresh between
+	# them changes the file, so retry until both reads agree.
+	same_load() {
+		out=$(cexec 'cat /proc/loadavg; LC_ALL=C uptime; cat /proc/loadavg') || return 1
+		l1=$(awk 'NR == 1 {print $1 ", " $2 ", " $3}' <<<"$out")
+		l2=$(awk 'NR == 3 {print $1 ", " $2 ", " $3}' <<<"$out")
+		# ... and that is the view procviewd writes.
+		l3=$(awk '{print $1 ", " $2 ", " $3}' "$(pv_view_file loadavg)")
+		[ "$l1" = "$l2" ] && [ "$l1" = "$l3" ] && [[ "$(sed -n 2p <<<"$out")" == *"load average: $l1" ]]
+	}
+	if ! wait_until 5000 same_load; then
+		echo "loadavg / uptime / loadavg: $out"
+		return 1
+	fi
+	echo "$out"
+	# swapon reads /proc/swaps: one device line per swap line after the header.
+	run cexec 'swapon --show=NAME,SIZE --bytes --noheadings; echo rc=$?; tail -n +2 /proc/swaps'
+	echo "$output"
+	[ "${lines[0]}" = "rc=0" ] || [[ "$output" == *$'\nrc=0'* ]]
+	swaps=$(sed -n '/^rc=0$/,$p' <<<"$output" | tail -n +2 | grep -c . || true)
+	shown=$(sed -n '/^rc=0$/q;p' <<<"$output" | grep -c . || true)
+	[ "$shown" -eq "$swaps" ]
+	run cexec 'python3 -c "import psutil; print(len(psutil.cpu_times(percpu=True)))"'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" -eq "$(pv_cpus)" ]
+	[ "$(pv_cpus)" -lt "$(nproc)" ]
+}

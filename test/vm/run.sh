@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # run.sh — the pure cgroup v2 end-to-end suite: builds the VM (cached), boots it
 # under qemu TCG, prints the guest's TAP and exits with the guest's result.
-# Environment: VM_TIMEOUT (seconds, default 540), VERBOSE=1 (whole console),
+# Environment: VM_TIMEOUT (seconds, default 900: a loaded host slows TCG a lot), VERBOSE=1 (whole console),
 # SKIP_BUILD=1 (reuse the last build), KERNEL_PKG, PROCVIEW_BIN_DIR (see build.sh).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 OUT=$CACHE_DIR/out-test
-TMO=${VM_TIMEOUT:-540}
+TMO=${VM_TIMEOUT:-900}
 LOG=${VM_LOG:-$CACHE_DIR/console-test.log}
 
 need_cmd qemu-system-x86_64 timeout
