@@ -74,6 +74,11 @@ func (s *Source) open() error {
 	// loadavg may be configured off: the host's loads then.
 	la, _ := os.Open(filepath.Join(views, "loadavg"))
 	s.meminfo, s.loadavg, s.startNs = mi, la, m.StartNs
+	if m.HostUptime {
+		// uptime = "host" (or "auto" without a time namespace): the
+		// container's /proc/uptime is the kernel's, so is sysinfo's.
+		s.startNs = 0
+	}
 	return nil
 }
 
