@@ -46,6 +46,8 @@ func grammarFor(path string) *regexp.Regexp {
 	switch base {
 	case "memory", "io": // /proc/pressure/*
 		base = "cpu"
+	case "possible", "present": // /sys/devices/system/cpu/*: CPU lists
+		base = "online"
 	}
 	return grammars[base]
 }
