@@ -69,6 +69,9 @@ cgroup_dir_of() {
 
 @test "sysinfo: uptime is the container's /proc/uptime, procs and loads its /proc/loadavg" {
 	probe_bundle
+	# The container's age in /proc/uptime (without a time namespace the
+	# default, auto, shows the host's: the next test).
+	set_annotation io.procview.uptime container
 	pv_start
 	wait_views
 	# A view rewritten between the reads would compare two snapshots:
@@ -104,6 +107,17 @@ cgroup_dir_of() {
 	run cexec_ok 'cat /proc/meminfo; probe show'
 	[ "$(probe_val freeram <<<"$output")" -eq $(($(meminfo_kb MemFree <<<"$output") * 1024)) ] ||
 		[ "$(probe_val freeram <<<"$output")" -le "$PV_MEM_LIMIT" ]
+}
+
+@test "sysinfo: with uptime = auto (no time namespace) uptime is the host's, as /proc/uptime" {
+	probe_bundle
+	pv_start
+	wait_views
+	run cexec_ok 'cat /proc/uptime; probe show'
+	[ "$status" -eq 0 ]
+	echo "$output"
+	up=$(sed -n 1p <<<"$output" | cut -d' ' -f1)
+	awk -v a="$(probe_val uptime <<<"$output")" -v b="$up" 'BEGIN {d = a - b; exit !(d >= -2 && d <= 2)}'
 }
 
 @test "sysinfo: a bad buffer gets EFAULT, as from the kernel" {
